@@ -1,0 +1,3 @@
+from jiqun.cli import main
+
+main()

@@ -1,0 +1,210 @@
+"""The ``jiqun`` command line: ``observatory …``, ``market …``, ``serve`` and ``demo``.
+
+A user's mistake (a bad file, a bad row, a missing option) ends in clear lines on stderr and
+exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from jiqun import __version__
+from jiqun.i18n import current_lang, t
+from jiqun.observatory import report, tables
+from jiqun.observatory.clusters import ClusterDefinitions, load_definitions
+from jiqun.observatory.errors import UserError
+from jiqun.observatory.register import Register, load_register
+from jiqun.observatory.stats import SurveyStats, compute
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def user_errors(command: F) -> F:
+    """Report a :class:`UserError` as its lines on stderr and exit 2."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except UserError as e:
+            for line in e.lines():
+                click.echo(line, err=True)
+            sys.exit(2)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="jiqun")
+@click.option(
+    "--lang", type=click.Choice(["zh", "en"]), default=None,
+    help="Language of messages and reports (default: $JIQUN_LANG, else zh).",
+)
+def main(lang: str | None) -> None:
+    """jiqun (集群): the open platform of an industrial cluster."""
+    if lang:
+        os.environ["JIQUN_LANG"] = lang
+
+
+# ------------------------------------------------------------------ observatory
+
+
+@main.group()
+def observatory() -> None:
+    """Cluster observatory (集群监测): registers, statistics, reports."""
+
+
+def register_options(command: F) -> F:
+    options = [
+        click.argument("register", type=click.Path(path_type=Path)),
+        click.option("--year", type=int, help="Year of the statistics (default: the latest)."),
+        click.option(
+            "--clusters", "clusters_file", type=click.Path(path_type=Path),
+            help="TOML cluster definitions (default: the register's cluster column, else the nine Zhucheng clusters).",
+        ),
+        click.option("--sheet", help="Worksheet to read when a workbook has several."),
+        click.option(
+            "--skip-invalid", is_flag=True,
+            help="Skip bad rows instead of failing; they are written to the rejects file.",
+        ),
+        click.option(
+            "--rejects", type=click.Path(path_type=Path),
+            help="Where --skip-invalid writes bad rows (default: REGISTER-NAME.rejects.csv here).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _load(
+    register: Path, sheet: str | None, skip_invalid: bool, rejects: Path | None
+) -> Register:
+    loaded = load_register(register, sheet=sheet, skip_invalid=skip_invalid)
+    if loaded.rejects is not None and loaded.rejected:
+        target = rejects or Path(f"{register.stem}.rejects.csv")
+        target.write_text(loaded.rejects.write_csv(), encoding="utf-8-sig")
+        click.echo(t("skipped", count=loaded.rejected, path=target), err=True)
+    return loaded
+
+
+def _stats(
+    register: Path, year: int | None, clusters_file: Path | None, sheet: str | None,
+    skip_invalid: bool, rejects: Path | None,
+) -> SurveyStats:
+    definitions: ClusterDefinitions | None = load_definitions(clusters_file) if clusters_file else None
+    return compute(_load(register, sheet, skip_invalid, rejects), year, definitions)
+
+
+@observatory.command()
+@register_options
+@click.option(
+    "--format", "fmt", type=click.Choice(["json", "table", "xlsx", "csv"]), default="table",
+    show_default=True,
+)
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to this file instead of stdout.")
+@user_errors
+def stats(
+    register: Path, year: int | None, clusters_file: Path | None, sheet: str | None,
+    skip_invalid: bool, rejects: Path | None, fmt: str, output: Path | None,
+) -> None:
+    """Per-cluster statistics of one year: firms, capital, brands, revenue, shares, growth."""
+    if fmt == "xlsx" and output is None:
+        raise click.UsageError("--format xlsx needs -o OUT.xlsx")
+    result = _stats(register, year, clusters_file, sheet, skip_invalid, rejects)
+    lang = current_lang()
+    if fmt == "xlsx":
+        assert output is not None
+        tables.write_xlsx(result, output, lang)
+        return
+    if fmt == "json":
+        text = json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n"
+    elif fmt == "csv":
+        text = tables.csv_text(result, lang)
+    else:
+        text = tables.text_table(result, lang)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8-sig" if fmt == "csv" else "utf-8")
+
+
+@observatory.command("report")
+@register_options
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="OUT.md or OUT.html")
+@click.option("--city", help="The city's name in the report (e.g. 诸城市).")
+@user_errors
+def report_command(
+    register: Path, year: int | None, clusters_file: Path | None, sheet: str | None,
+    skip_invalid: bool, rejects: Path | None, output: Path, city: str | None,
+) -> None:
+    """Write the survey's section on the clusters (overview and one paragraph per cluster)."""
+    if output.suffix.lower() not in report.FORMATS:
+        raise click.UsageError(f"-o must end in {' or '.join(report.FORMATS)}")
+    result = _stats(register, year, clusters_file, sheet, skip_invalid, rejects)
+    report.write(result, output, city=city, source=register.name, lang=current_lang())
+    click.echo(str(output))
+
+
+@observatory.command("demo-register")
+@click.argument("output", type=click.Path(path_type=Path))
+@click.option("--seed", type=int, default=2024, show_default=True, help="Seed of the generator.")
+@user_errors
+def demo_register(output: Path, seed: int) -> None:
+    """Write the synthetic Zhucheng register (2023 and 2024) to OUT.xlsx or OUT.csv."""
+    from jiqun.observatory import demo_register as demo
+
+    if output.suffix.lower() not in (".xlsx", ".csv"):
+        raise click.UsageError("OUTPUT must end in .xlsx or .csv")
+    demo.write(demo.generate(seed), output)
+    click.echo(str(output))
+
+
+# ------------------------------------------------------------------ market, serve, demo
+
+
+@main.group()
+def market() -> None:
+    """Wholesale market (交易市场): the Dutch clock, one-card ledger, prices (under construction)."""
+
+
+@main.command()
+def serve() -> None:
+    """The web application (market and observatory pages) — not built yet."""
+    click.echo("jiqun serve: the web application is not built yet (issue \"Market II\").", err=True)
+    sys.exit(2)
+
+
+@main.command()
+@click.option(
+    "--out", type=click.Path(path_type=Path), default=Path("jiqun-demo"), show_default=True,
+    help="Folder for the demo's files.",
+)
+@user_errors
+def demo(out: Path) -> None:
+    """Run the demo: the Zhucheng demo register and its cluster survey."""
+    from jiqun.observatory import demo_register as demo_data
+
+    out.mkdir(parents=True, exist_ok=True)
+    register_path = out / "zhucheng_register.xlsx"
+    demo_data.write(demo_data.generate(), register_path)
+    demo_data.write(demo_data.generate(), out / "zhucheng_register.csv")
+    result = compute(load_register(register_path))
+    lang = current_lang()
+    (out / "zhucheng_stats.json").write_text(
+        json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+    for suffix in (".html", ".md"):
+        report.write(result, out / f"zhucheng_survey{suffix}", city="诸城市", source=register_path.name, lang=lang)
+    click.echo(tables.text_table(result, lang))
+    click.echo(f"{'演示文件已写入' if lang == 'zh' else 'demo files written to'} {out.resolve()}:")
+    for path in sorted(out.iterdir()):
+        click.echo(f"  {path.name}")

@@ -1,0 +1,228 @@
+"""Cluster statistics of one year (PRODUCT.md O3): sums per cluster, shares, growth, key firms.
+
+One grouped query over the year and the year before computes every figure; the rest is
+arranging the result. Amounts stay in the register's unit (万元); sums are rounded to four
+decimals (one yuan) so that binary floating point never shows in a figure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from jiqun.observatory.clusters import ClusterDefinitions, default_definitions
+from jiqun.observatory.errors import FileProblem
+from jiqun.observatory.register import Register
+
+AMOUNTS = ("registered_capital", "revenue", "profit_tax", "profit")
+COUNTS = (
+    "provincial_brand_products",
+    "provincial_famous_trademarks",
+    "national_brand_products",
+    "china_well_known_trademarks",
+)
+SHARED = ("revenue", "profit_tax", "profit")
+KEY_FALLBACK = 5
+CLUSTER = "_cluster"
+
+Number = int | float
+
+
+def tidy(value: float | int | None) -> Number:
+    """A sum as the register would write it: rounded to 4 decimals, an int when whole."""
+    if value is None:
+        return 0
+    rounded = round(float(value), 4)
+    return int(rounded) if rounded.is_integer() else rounded
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Sums over a set of firms in one year."""
+
+    firms: int = 0
+    above_quota_firms: int = 0
+    registered_capital: Number = 0
+    revenue: Number = 0
+    profit_tax: Number = 0
+    profit: Number = 0
+    provincial_brand_products: int = 0
+    provincial_famous_trademarks: int = 0
+    national_brand_products: int = 0
+    china_well_known_trademarks: int = 0
+    high_tech_firms: int = 0
+    rd_centres: int = 0
+
+    @staticmethod
+    def from_row(row: dict[str, Any]) -> Figures:
+        return Figures(
+            firms=int(row["firms"]),
+            above_quota_firms=int(row["above_quota_firms"]),
+            high_tech_firms=int(row["high_tech_firms"]),
+            rd_centres=int(row["rd_centres"] or 0),
+            **{k: tidy(row[k]) for k in AMOUNTS},
+            **{k: int(row[k] or 0) for k in COUNTS},
+        )
+
+
+@dataclass(frozen=True)
+class ClusterStats:
+    name: str
+    figures: Figures
+    previous: Figures | None
+    key_enterprises: tuple[str, ...]
+    share: dict[str, float | None]
+    growth: dict[str, float | None]
+
+
+@dataclass(frozen=True)
+class SurveyStats:
+    year: int
+    city: Figures
+    city_previous: Figures | None
+    clusters: tuple[ClusterStats, ...]
+    city_growth: dict[str, float | None] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The shape of ``jiqun observatory stats --format json`` (issue "Observatory I")."""
+        city = self.city
+        return {
+            "year": self.year,
+            "unit": "万元",
+            "city": {
+                "firms": city.firms,
+                "registered_capital": city.registered_capital,
+                "revenue": city.revenue,
+                "profit_tax": city.profit_tax,
+                "profit": city.profit,
+            },
+            "clusters": [
+                {
+                    "name": c.name,
+                    "firms": c.figures.firms,
+                    "registered_capital": c.figures.registered_capital,
+                    **{k: getattr(c.figures, k) for k in COUNTS},
+                    "high_tech_firms": c.figures.high_tech_firms,
+                    "rd_centres": c.figures.rd_centres,
+                    **{k: getattr(c.figures, k) for k in SHARED},
+                    "key_enterprises": list(c.key_enterprises),
+                    "share": c.share,
+                    "growth": c.growth,
+                }
+                for c in self.clusters
+            ],
+        }
+
+
+def _ratio(part: Number, whole: Number) -> float | None:
+    return None if whole == 0 else part / whole
+
+
+def growth(current: Number, previous: Number | None) -> float | None:
+    """(current − previous) / |previous|; None when there is no previous year or it is zero.
+
+    The absolute value keeps the sign meaningful when a profit was negative (减亏 reads as
+    growth), the convention of Chinese statistical yearbooks.
+    """
+    if previous is None or previous == 0:
+        return None
+    return (current - previous) / abs(previous)
+
+
+def with_clusters(register: Register, definitions: ClusterDefinitions | None) -> pl.DataFrame:
+    """The register with ``_cluster``: from definitions if given, else the register's column,
+    else the default (Zhucheng) definitions over industry codes."""
+    frame = register.frame
+    if definitions is None and "cluster" in register.present:
+        return frame.with_columns(pl.col("cluster").alias(CLUSTER))
+    defs = definitions or default_definitions()
+    if "industry_code" not in register.present:
+        raise FileProblem(register.source, "no_cluster_source")
+    return frame.with_columns(defs.assign(pl.col("industry_code")).alias(CLUSTER))
+
+
+def cluster_order(register: Register, definitions: ClusterDefinitions | None) -> list[str] | None:
+    """Clusters in definitions' order, or None for revenue order (a register's own column)."""
+    if definitions is None and "cluster" in register.present:
+        return None
+    return (definitions or default_definitions()).names
+
+
+def _aggregations() -> list[pl.Expr]:
+    return [
+        pl.len().alias("firms"),
+        pl.col("above_quota").fill_null(True).sum().alias("above_quota_firms"),
+        pl.col("high_tech").fill_null(False).sum().alias("high_tech_firms"),
+        pl.col("rd_centres").sum(),
+        *[pl.col(k).sum() for k in AMOUNTS],
+        *[pl.col(k).sum() for k in COUNTS],
+    ]
+
+
+def compute(
+    register: Register, year: int | None = None, definitions: ClusterDefinitions | None = None
+) -> SurveyStats:
+    """The survey's figures for ``year`` (default: the register's latest year)."""
+    years = register.years()
+    if year is None:
+        year = years[-1]
+    if year not in years:
+        raise FileProblem(register.source, "no_year", year=year, years="、".join(map(str, years)))
+    has_previous = year - 1 in years
+    frame = with_clusters(register, definitions).filter(pl.col("year").is_in([year, year - 1]))
+
+    city_rows = {r["year"]: Figures.from_row(r) for r in frame.group_by("year").agg(_aggregations()).to_dicts()}
+    grouped = frame.filter(pl.col(CLUSTER).is_not_null()).group_by("year", CLUSTER).agg(_aggregations())
+    by_cluster: dict[tuple[int, str], Figures] = {
+        (r["year"], r[CLUSTER]): Figures.from_row(r) for r in grouped.to_dicts()
+    }
+    keys = _key_enterprises(frame.filter(pl.col("year") == year))
+
+    city = city_rows[year]
+    city_previous = city_rows.get(year - 1) if has_previous else None
+    order = cluster_order(register, definitions)
+    if order is None:
+        present = [(name, f) for (y, name), f in by_cluster.items() if y == year]
+        order = [name for name, f in sorted(present, key=lambda p: (-p[1].revenue, p[0]))]
+
+    clusters = []
+    for name in order:
+        current = by_cluster.get((year, name), Figures())
+        previous = by_cluster.get((year - 1, name), Figures()) if has_previous else None
+        clusters.append(
+            ClusterStats(
+                name=name,
+                figures=current,
+                previous=previous,
+                key_enterprises=keys.get(name, ()),
+                share={k: _ratio(getattr(current, k), getattr(city, k)) for k in SHARED},
+                growth={
+                    k: growth(getattr(current, k), None if previous is None else getattr(previous, k))
+                    for k in SHARED
+                },
+            )
+        )
+    city_growth = {
+        k: growth(getattr(city, k), None if city_previous is None else getattr(city_previous, k))
+        for k in SHARED
+    }
+    return SurveyStats(year, city, city_previous, tuple(clusters), city_growth)
+
+
+def _key_enterprises(frame: pl.DataFrame) -> dict[str, tuple[str, ...]]:
+    """Flagged key enterprises by revenue, descending; if none is flagged, the five largest."""
+    clustered = frame.filter(pl.col(CLUSTER).is_not_null()).with_columns(
+        pl.col("key_enterprise").fill_null(False).any().over(CLUSTER).alias("_any_flag")
+    )
+    ranked = clustered.filter(pl.col("key_enterprise").fill_null(False) | ~pl.col("_any_flag"))
+    ranked = ranked.sort([CLUSTER, "revenue", "name"], descending=[False, True, False], nulls_last=True)
+    chosen = ranked.with_columns(pl.int_range(pl.len()).over(CLUSTER).alias("_rank")).filter(
+        pl.col("_any_flag") | (pl.col("_rank") < KEY_FALLBACK)
+    )
+    out: dict[str, tuple[str, ...]] = {}
+    for row in chosen.select(CLUSTER, "name").iter_rows():
+        out.setdefault(row[0], ())
+        out[row[0]] += (row[1],)
+    return out
