@@ -45,7 +45,9 @@ def user_errors(command: F) -> F:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="jiqun")
 @click.option(
-    "--lang", type=click.Choice(["zh", "en"]), default=None,
+    "--lang",
+    type=click.Choice(["zh", "en"]),
+    default=None,
     help="Language of messages and reports (default: $JIQUN_LANG, else zh).",
 )
 def main(lang: str | None) -> None:
@@ -67,16 +69,21 @@ def register_options(command: F) -> F:
         click.argument("register", type=click.Path(path_type=Path)),
         click.option("--year", type=int, help="Year of the statistics (default: the latest)."),
         click.option(
-            "--clusters", "clusters_file", type=click.Path(path_type=Path),
-            help="TOML cluster definitions (default: the register's cluster column, else the nine Zhucheng clusters).",
+            "--clusters",
+            "clusters_file",
+            type=click.Path(path_type=Path),
+            help="TOML cluster definitions (default: the register's cluster column, "
+            "else the nine Zhucheng clusters).",
         ),
         click.option("--sheet", help="Worksheet to read when a workbook has several."),
         click.option(
-            "--skip-invalid", is_flag=True,
+            "--skip-invalid",
+            is_flag=True,
             help="Skip bad rows instead of failing; they are written to the rejects file.",
         ),
         click.option(
-            "--rejects", type=click.Path(path_type=Path),
+            "--rejects",
+            type=click.Path(path_type=Path),
             help="Where --skip-invalid writes bad rows (default: REGISTER-NAME.rejects.csv here).",
         ),
     ]
@@ -85,9 +92,7 @@ def register_options(command: F) -> F:
     return command
 
 
-def _load(
-    register: Path, sheet: str | None, skip_invalid: bool, rejects: Path | None
-) -> Register:
+def _load(register: Path, sheet: str | None, skip_invalid: bool, rejects: Path | None) -> Register:
     loaded = load_register(register, sheet=sheet, skip_invalid=skip_invalid)
     if loaded.rejects is not None and loaded.rejected:
         target = rejects or Path(f"{register.stem}.rejects.csv")
@@ -97,24 +102,41 @@ def _load(
 
 
 def _stats(
-    register: Path, year: int | None, clusters_file: Path | None, sheet: str | None,
-    skip_invalid: bool, rejects: Path | None,
+    register: Path,
+    year: int | None,
+    clusters_file: Path | None,
+    sheet: str | None,
+    skip_invalid: bool,
+    rejects: Path | None,
 ) -> SurveyStats:
-    definitions: ClusterDefinitions | None = load_definitions(clusters_file) if clusters_file else None
+    definitions: ClusterDefinitions | None = (
+        load_definitions(clusters_file) if clusters_file else None
+    )
     return compute(_load(register, sheet, skip_invalid, rejects), year, definitions)
 
 
 @observatory.command()
 @register_options
 @click.option(
-    "--format", "fmt", type=click.Choice(["json", "table", "xlsx", "csv"]), default="table",
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "table", "xlsx", "csv"]),
+    default="table",
     show_default=True,
 )
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to this file instead of stdout.")
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), help="Write to this file instead of stdout."
+)
 @user_errors
 def stats(
-    register: Path, year: int | None, clusters_file: Path | None, sheet: str | None,
-    skip_invalid: bool, rejects: Path | None, fmt: str, output: Path | None,
+    register: Path,
+    year: int | None,
+    clusters_file: Path | None,
+    sheet: str | None,
+    skip_invalid: bool,
+    rejects: Path | None,
+    fmt: str,
+    output: Path | None,
 ) -> None:
     """Per-cluster statistics of one year: firms, capital, brands, revenue, shares, growth."""
     if fmt == "xlsx" and output is None:
@@ -139,12 +161,20 @@ def stats(
 
 @observatory.command("report")
 @register_options
-@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="OUT.md or OUT.html")
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), required=True, help="OUT.md or OUT.html"
+)
 @click.option("--city", help="The city's name in the report (e.g. 诸城市).")
 @user_errors
 def report_command(
-    register: Path, year: int | None, clusters_file: Path | None, sheet: str | None,
-    skip_invalid: bool, rejects: Path | None, output: Path, city: str | None,
+    register: Path,
+    year: int | None,
+    clusters_file: Path | None,
+    sheet: str | None,
+    skip_invalid: bool,
+    rejects: Path | None,
+    output: Path,
+    city: str | None,
 ) -> None:
     """Write the survey's section on the clusters (overview and one paragraph per cluster)."""
     if output.suffix.lower() not in report.FORMATS:
@@ -173,19 +203,22 @@ def demo_register(output: Path, seed: int) -> None:
 
 @main.group()
 def market() -> None:
-    """Wholesale market (交易市场): the Dutch clock, one-card ledger, prices (under construction)."""
+    """Wholesale market (交易市场): Dutch clock, one-card ledger, prices (under construction)."""
 
 
 @main.command()
 def serve() -> None:
     """The web application (market and observatory pages) — not built yet."""
-    click.echo("jiqun serve: the web application is not built yet (issue \"Market II\").", err=True)
+    click.echo('jiqun serve: the web application is not built yet (issue "Market II").', err=True)
     sys.exit(2)
 
 
 @main.command()
 @click.option(
-    "--out", type=click.Path(path_type=Path), default=Path("jiqun-demo"), show_default=True,
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("jiqun-demo"),
+    show_default=True,
     help="Folder for the demo's files.",
 )
 @user_errors
@@ -203,7 +236,13 @@ def demo(out: Path) -> None:
         json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )
     for suffix in (".html", ".md"):
-        report.write(result, out / f"zhucheng_survey{suffix}", city="诸城市", source=register_path.name, lang=lang)
+        report.write(
+            result,
+            out / f"zhucheng_survey{suffix}",
+            city="诸城市",
+            source=register_path.name,
+            lang=lang,
+        )
     click.echo(tables.text_table(result, lang))
     click.echo(f"{'演示文件已写入' if lang == 'zh' else 'demo files written to'} {out.resolve()}:")
     for path in sorted(out.iterdir()):

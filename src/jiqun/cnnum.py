@@ -19,7 +19,11 @@ _WAN_PER_YI = Decimal(10000)
 
 def to_decimal(value: float | int | Decimal) -> Decimal:
     """A register number as a decimal: floats by their shortest repr, so 0.1 is exactly 0.1."""
-    return value if isinstance(value, Decimal) else Decimal(repr(value) if isinstance(value, float) else value)
+    return (
+        value
+        if isinstance(value, Decimal)
+        else Decimal(repr(value) if isinstance(value, float) else value)
+    )
 
 
 def _plain(d: Decimal) -> str:

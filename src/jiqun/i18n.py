@@ -24,7 +24,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "file_unreadable": ("无法读取文件：{detail}", "cannot read the file: {detail}"),
     "encoding": (
         "无法识别文件编码：既不是 UTF-8，也不是 GBK/GB18030（第{line}行附近有无法解码的字节）",
-        "cannot decode the file: it is neither UTF-8 nor GBK/GB18030 (undecodable bytes near line {line})",
+        "cannot decode the file: it is neither UTF-8 nor GBK/GB18030 "
+        "(undecodable bytes near line {line})",
     ),
     "encoding_garbled": (
         "表头无法识别，文件可能不是 UTF-8 或 GBK/GB18030 编码（读到的表头：{headers}）",
@@ -54,7 +55,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "工作簿有多个含数据的工作表（{sheets}）：请用 --sheet 指定要导入的工作表",
         "the workbook has several sheets with data ({sheets}): choose one with --sheet",
     ),
-    "no_sheet": ("工作簿中没有名为“{sheet}”的工作表（有：{sheets}）", "no sheet named '{sheet}' (there are: {sheets})"),
+    "no_sheet": (
+        "工作簿中没有名为“{sheet}”的工作表（有：{sheets}）",
+        "no sheet named '{sheet}' (there are: {sheets})",
+    ),
     "ragged_row": (
         "这一行有{found}个单元格，表头只有{expected}列",
         "this row has {found} cells but the header has {expected} columns",
@@ -102,12 +106,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "skipped {count} invalid rows, written to {path}",
     ),
     # cluster definitions
-    "clusters_file": ("集群定义文件 {path} 有误：{detail}", "cluster definitions {path}: {detail}"),
+    "clusters_file": ("集群定义有误：{detail}", "bad cluster definitions: {detail}"),
     "no_cluster_source": (
         "登记表既没有“所属集群”列，也没有“行业代码”列，无法划分产业集群",
-        "the register has neither a cluster nor an industry code column: clusters cannot be assigned",
+        "the register has neither a cluster nor an industry code column: "
+        "clusters cannot be assigned",
     ),
-    "no_year": ("登记表中没有{year}年度的数据（有：{years}）", "the register has no rows for {year} (it has: {years})"),
+    "no_year": (
+        "登记表中没有{year}年度的数据（有：{years}）",
+        "the register has no rows for {year} (it has: {years})",
+    ),
 }
 
 
@@ -117,7 +125,7 @@ def current_lang() -> Lang:
 
 
 def t(key: str, lang: Lang | None = None, **fields: object) -> str:
-    """The message ``key`` in ``lang`` (default: the current language), with ``fields`` filled in."""
+    """The message ``key`` in ``lang`` (default: the current language), ``fields`` filled in."""
     zh, en = MESSAGES[key]
     text = en if (lang or current_lang()) == "en" else zh
     return text.format(**fields) if fields else text

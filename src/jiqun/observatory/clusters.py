@@ -44,16 +44,18 @@ class ClusterDefinitions:
             for code in cluster.industry_codes:
                 by_length.setdefault(len(code), {})[code] = cluster.name
         return pl.coalesce(
-            industry_code.str.slice(0, n).replace_strict(by_length[n], default=None, return_dtype=pl.String)
+            industry_code.str.slice(0, n).replace_strict(
+                by_length[n], default=None, return_dtype=pl.String
+            )
             for n in sorted(by_length, reverse=True)
         )
 
 
 def parse_definitions(text: str, source: str) -> ClusterDefinitions:
-    """Parse and check a TOML file of ``[[cluster]]`` tables with ``name`` and ``industry_codes``."""
+    """Parse and check TOML ``[[cluster]]`` tables with ``name`` and ``industry_codes``."""
 
     def fail(detail: str) -> FileProblem:
-        return FileProblem(source, "clusters_file", path=source, detail=detail)
+        return FileProblem(source, "clusters_file", detail=detail)
 
     try:
         data = tomllib.loads(text)
@@ -86,12 +88,18 @@ def parse_definitions(text: str, source: str) -> ClusterDefinitions:
 def load_definitions(path: Path) -> ClusterDefinitions:
     try:
         text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise FileProblem(path, "clusters_file", path=path, detail=e.strerror or str(e)) from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise FileProblem(
+            path, "clusters_file", detail=getattr(e, "strerror", None) or str(e)
+        ) from None
     return parse_definitions(text, str(path))
 
 
 def default_definitions() -> ClusterDefinitions:
     """The nine Zhucheng clusters of the seed's survey."""
-    text = resources.files("jiqun.observatory").joinpath("data/zhucheng_clusters.toml").read_text("utf-8")
+    text = (
+        resources.files("jiqun.observatory")
+        .joinpath("data/zhucheng_clusters.toml")
+        .read_text("utf-8")
+    )
     return parse_definitions(text, "zhucheng_clusters.toml")

@@ -34,7 +34,11 @@ ENGLISH_NAMES = {
 
 def _money(label: str, value: Number, lang: Lang) -> str:
     if lang == "zh":
-        return f"亏损{wan_yuan(-value)}" if label == "利润" and value < 0 else f"{label}{wan_yuan(value)}"
+        return (
+            f"亏损{wan_yuan(-value)}"
+            if label == "利润" and value < 0
+            else f"{label}{wan_yuan(value)}"
+        )
     return f"{label} of {wan_yuan(value, 'en')}"
 
 
@@ -65,8 +69,10 @@ def cluster_paragraph(number: int, cluster: ClusterStats, year: int, lang: Lang 
 
     capacity = [
         text
-        for text, count in ((f"高新技术企业{f.high_tech_firms}家", f.high_tech_firms),
-                            (f"技术开发中心{f.rd_centres}处", f.rd_centres))
+        for text, count in (
+            (f"高新技术企业{f.high_tech_firms}家", f.high_tech_firms),
+            (f"技术开发中心{f.rd_centres}处", f.rd_centres),
+        )
         if count
     ]
     if capacity:
@@ -74,7 +80,11 @@ def cluster_paragraph(number: int, cluster: ClusterStats, year: int, lang: Lang 
 
     results = [
         _money(label, value, "zh")
-        for label, value in (("主营业务收入", f.revenue), ("利税", f.profit_tax), ("利润", f.profit))
+        for label, value in (
+            ("主营业务收入", f.revenue),
+            ("利税", f.profit_tax),
+            ("利润", f.profit),
+        )
         if value
     ]
     if results:
@@ -109,14 +119,21 @@ def _cluster_paragraph_en(number: int, cluster: ClusterStats, year: int) -> str:
         text += " Its firms hold " + ", ".join(awards) + "."
     capacity = [
         f"{count} {label}"
-        for label, count in (("high-tech enterprises", f.high_tech_firms), ("R&D centres", f.rd_centres))
+        for label, count in (
+            ("high-tech enterprises", f.high_tech_firms),
+            ("R&D centres", f.rd_centres),
+        )
         if count
     ]
     if capacity:
         text += " It counts " + " and ".join(capacity) + "."
     results = [
         _money(label, value, "en")
-        for label, value in (("revenue", f.revenue), ("profit and tax", f.profit_tax), ("profit", f.profit))
+        for label, value in (
+            ("revenue", f.revenue),
+            ("profit and tax", f.profit_tax),
+            ("profit", f.profit),
+        )
         if value
     ]
     if results:
@@ -127,7 +144,7 @@ def _cluster_paragraph_en(number: int, cluster: ClusterStats, year: int) -> str:
 
 
 def _short(name: str) -> str:
-    """"纺织服装业" → "纺织服装", as the survey lists clusters ("纺织服装、汽车及机械加工…")."""
+    """ "纺织服装业" → "纺织服装", as the survey lists clusters ("纺织服装、汽车及机械加工…")."""
     return name[:-1] if name.endswith("业") and len(name) > 2 else name
 
 
@@ -153,9 +170,11 @@ def overview(stats: SurveyStats, city: str = "全市", lang: Lang = "zh") -> str
     leading = _leading(stats)
     others = [c for c in present if c not in leading]
     combined = _sum(c.figures for c in leading)
-    shares = [combined.revenue / total.revenue if total.revenue else None,
-              combined.profit_tax / total.profit_tax if total.profit_tax else None,
-              combined.profit / total.profit if total.profit else None]
+    shares = [
+        combined.revenue / total.revenue if total.revenue else None,
+        combined.profit_tax / total.profit_tax if total.profit_tax else None,
+        combined.profit / total.profit if total.profit else None,
+    ]
     if lang == "en":
         return _overview_en(stats, city, present, leading, combined, shares)
     text = (
@@ -215,7 +234,8 @@ def _overview_en(
     text = (
         f"In {stats.year}, {total.firms} enterprises of {where} achieved revenue of "
         f"{wan_yuan(total.revenue, 'en')}{_change(growth.get('revenue'), 'en')}, profit and tax of "
-        f"{wan_yuan(total.profit_tax, 'en')}{_change(growth.get('profit_tax'), 'en')} and profit of "
+        f"{wan_yuan(total.profit_tax, 'en')}{_change(growth.get('profit_tax'), 'en')} "
+        "and profit of "
         f"{wan_yuan(total.profit, 'en')}{_change(growth.get('profit'), 'en')}."
     )
     if present:

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pyarrow as pa
@@ -21,8 +22,8 @@ import pyarrow.csv as pacsv
 import python_calamine as calamine
 
 from jiqun.i18n import t
-from jiqun.observatory.errors import FileProblem, RowProblem, CellProblem, InvalidRows
-from jiqun.observatory.schema import REQUIRED, BY_NAME, canonical_name
+from jiqun.observatory.errors import CellProblem, FileProblem, InvalidRows, RowProblem
+from jiqun.observatory.schema import BY_NAME, REQUIRED, canonical_name
 
 ROW = "_row"
 HEADER_SEARCH_ROWS = 20
@@ -44,7 +45,7 @@ class RawTable:
 
 
 def read_table(path: Path, sheet: str | None = None) -> RawTable:
-    """Read ``path`` (xlsx, xls, csv or parquet) as text cells; raise FileProblem when unreadable."""
+    """Read ``path`` (xlsx, xls, csv or parquet) as text cells; FileProblem when unreadable."""
     if not path.exists():
         raise FileProblem(path, "file_missing")
     if path.stat().st_size == 0:
@@ -66,7 +67,9 @@ def _header_score(cells: Sequence[str | None]) -> int:
     return len({canonical_name(c) for c in cells if c} - {None})
 
 
-def find_header(path: Path, rows: Sequence[Sequence[str | None]], guess_encoding: bool = False) -> int:
+def find_header(
+    path: Path, rows: Sequence[Sequence[str | None]], guess_encoding: bool = False
+) -> int:
     """Index of the header row among the first rows: the one naming the most register columns."""
     best, best_score = -1, 1
     for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
@@ -78,14 +81,15 @@ def find_header(path: Path, rows: Sequence[Sequence[str | None]], guess_encoding
             raise FileProblem(path, "file_empty")
         first = next(row for row in rows if any(c for c in row))
         if guess_encoding and not any(canonical_name(c) for c in first if c):
-            raise FileProblem(path, "encoding_garbled", headers="、".join(c for c in first if c)[:80])
+            raise FileProblem(
+                path, "encoding_garbled", headers="、".join(c for c in first if c)[:80]
+            )
         required = "、".join(BY_NAME[n].aliases[0] for n in REQUIRED)
         raise FileProblem(path, "no_header", rows=HEADER_SEARCH_ROWS, required=required)
-    _check_two_row_header(path, rows, best)
     return best
 
 
-def _check_two_row_header(path: Path, rows: Sequence[Sequence[str | None]], h: int) -> None:
+def check_two_row_header(path: Path, rows: Sequence[Sequence[str | None]], h: int) -> None:
     """A header whose blank cells have a label just above or below it spans two rows."""
     header = rows[h]
     for other in (h - 1, h + 1):
@@ -120,7 +124,10 @@ def _headers(path: Path, row: Sequence[str | None]) -> tuple[str, ...]:
             continue
         if canonical in seen:
             raise FileProblem(
-                path, "duplicate_column", first=seen[canonical], second=h,
+                path,
+                "duplicate_column",
+                first=seen[canonical],
+                second=h,
                 canonical=BY_NAME[canonical].aliases[0],
             )
         seen[canonical] = h
@@ -144,12 +151,12 @@ def _decode(path: Path, data: bytes) -> tuple[str | None, bytes]:
     try:
         data.decode("utf-8")
         return "utf-8", data
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as e:
+        utf8_error = e.start
     try:
         return "gb18030", data.decode("gb18030").encode("utf-8")
-    except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
+    except UnicodeDecodeError:
+        line = data[:utf8_error].count(b"\n") + 1
         raise FileProblem(path, "encoding", line=line) from None
 
 
@@ -163,10 +170,12 @@ def _read_csv(path: Path) -> RawTable:
     head_text = data[: 1 << 16].decode("utf-8", errors="replace")
     head_lines = head_text.splitlines()[: HEADER_SEARCH_ROWS + 2]
     delimiter = _sniff_delimiter(max(head_lines, key=len) if head_lines else "")
+    reader = csv.reader(io.StringIO(head_text, newline=""), delimiter=delimiter)
     head_rows: list[list[str | None]] = [
-        list(r) for r in csv.reader(io.StringIO("\n".join(head_lines)), delimiter=delimiter)
+        list(r) for _, r in zip(range(HEADER_SEARCH_ROWS + 2), reader, strict=False)
     ]
     h = find_header(path, head_rows, guess_encoding=encoding == "gb18030")
+    check_two_row_header(path, head_rows, h)
     headers = _headers(path, head_rows[h])
     frame = _csv_fast(data, delimiter, h, len(head_rows[h]))
     if frame is None:
@@ -192,11 +201,14 @@ def _csv_fast(data: bytes, delimiter: str, h: int, width: int) -> pl.DataFrame |
             pa.py_buffer(data),
             read_options=pacsv.ReadOptions(skip_rows=h + 1, column_names=names, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(
-                delimiter=delimiter, newlines_in_values=False, ignore_empty_lines=False,
+                delimiter=delimiter,
+                newlines_in_values=False,
+                ignore_empty_lines=False,
                 invalid_row_handler=on_invalid,
             ),
             convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names}, strings_can_be_null=True,
+                column_types={n: pa.string() for n in names},
+                strings_can_be_null=True,
                 quoted_strings_can_be_null=True,
             ),
         )
@@ -210,7 +222,11 @@ def _csv_fast(data: bytes, delimiter: str, h: int, width: int) -> pl.DataFrame |
 
 
 def _csv_exact(path: Path, data: bytes, delimiter: str, h: int, width: int) -> pl.DataFrame:
-    """Python's csv module: quoted line breaks, ragged rows and blank lines, with line numbers."""
+    """Python's csv module: quoted line breaks, ragged rows and blank lines.
+
+    Rows are numbered by record, as a spreadsheet shows the file: a quoted line break stays
+    inside its cell, and a blank line is an empty row.
+    """
     reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""), delimiter=delimiter)
     columns: list[list[str | None]] = [[] for _ in range(width)]
     rows: list[int] = []
@@ -218,13 +234,22 @@ def _csv_exact(path: Path, data: bytes, delimiter: str, h: int, width: int) -> p
     for i, record in enumerate(reader):
         if i <= h:
             continue
-        line = reader.line_num - record_lines(record) + 1
+        line = i + 1
         if len(record) > width and any(c.strip() for c in record[width:]):
             problems.append(
-                RowProblem(str(path), None, line, (CellProblem(
-                    "", delimiter.join(record)[:60], "ragged_row",
-                    (("found", len(record)), ("expected", width)),
-                ),)),
+                RowProblem(
+                    str(path),
+                    None,
+                    line,
+                    (
+                        CellProblem(
+                            "",
+                            delimiter.join(record)[:60],
+                            "ragged_row",
+                            (("found", len(record)), ("expected", width)),
+                        ),
+                    ),
+                ),
             )
             continue
         for j in range(width):
@@ -236,11 +261,6 @@ def _csv_exact(path: Path, data: bytes, delimiter: str, h: int, width: int) -> p
         {RawTable.column(j): pl.Series(columns[j], dtype=pl.String) for j in range(width)}
     )
     return frame.with_columns(pl.Series(ROW, rows, dtype=pl.Int64))
-
-
-def record_lines(record: Sequence[str]) -> int:
-    """How many physical lines a parsed record spans (quoted cells may hold line breaks)."""
-    return 1 + sum(cell.count("\n") for cell in record)
 
 
 def _drop_blank_rows(frame: pl.DataFrame, width: int) -> pl.DataFrame:
@@ -288,10 +308,11 @@ def _read_excel(path: Path, sheet: str | None) -> RawTable:
 
 def _read_sheet(path: Path, workbook: calamine.CalamineWorkbook, name: str) -> RawTable:
     sheet = workbook.get_sheet_by_name(name)
-    cells: list[list[object]] = sheet.to_python(skip_empty_area=False)
+    cells: list[list[Any]] = sheet.to_python(skip_empty_area=False)
     probe = [[_cell_text(v) for v in row] for row in cells[: HEADER_SEARCH_ROWS + 2]]
     h = find_header(path, probe)
     _check_merged_header(path, sheet, h)
+    check_two_row_header(path, probe, h)
     headers = _headers(path, probe[h])
     width = len(headers)
     body = cells[h + 1 :]
@@ -301,9 +322,13 @@ def _read_sheet(path: Path, workbook: calamine.CalamineWorkbook, name: str) -> R
         )
         for j in range(width)
     }
-    frame = pl.DataFrame(columns).with_columns(
-        pl.int_range(h + 2, h + 2 + len(body), dtype=pl.Int64).alias(ROW)
-    ) if body else pl.DataFrame(columns).with_columns(pl.lit(0, pl.Int64).alias(ROW)).clear()
+    frame = (
+        pl.DataFrame(columns).with_columns(
+            pl.int_range(h + 2, h + 2 + len(body), dtype=pl.Int64).alias(ROW)
+        )
+        if body
+        else pl.DataFrame(columns).with_columns(pl.lit(0, pl.Int64).alias(ROW)).clear()
+    )
     _check_ragged_excel(path, name, body, width, h)
     frame = _drop_blank_rows(frame, width)
     _no_rows(path, frame)
@@ -312,9 +337,7 @@ def _read_sheet(path: Path, workbook: calamine.CalamineWorkbook, name: str) -> R
 
 def _check_merged_header(path: Path, sheet: calamine.CalamineSheet, h: int) -> None:
     merged: Iterable[tuple[tuple[int, int], tuple[int, int]]] = sheet.merged_cell_ranges or []
-    touching = [
-        (start, end) for start, end in merged if start[0] <= h <= end[0] or end[0] == h - 1
-    ]
+    touching = [(start, end) for start, end in merged if start[0] <= h <= end[0] or end[0] == h - 1]
     if touching:
         cells = "、".join(f"{_a1(*s)}:{_a1(*e)}" for s, e in touching)
         raise FileProblem(path, "merged_header", cells=cells)
@@ -329,16 +352,29 @@ def _a1(row: int, col: int) -> str:
     return f"{letters}{row + 1}"
 
 
-def _check_ragged_excel(path: Path, sheet: str, body: list[list[object]], width: int, h: int) -> None:
+def _check_ragged_excel(
+    path: Path, sheet: str, body: list[list[object]], width: int, h: int
+) -> None:
     """Values to the right of the header's last column would be lost: they are an error."""
     problems = []
     for i, row in enumerate(body):
         extra = [v for v in row[width:] if _cell_text(v) is not None]
         if extra:
-            problems.append(RowProblem(str(path), sheet, h + 2 + i, (CellProblem(
-                "", str(extra[0])[:60], "ragged_row",
-                (("found", width + len(row[width:])), ("expected", width)),
-            ),)))
+            problems.append(
+                RowProblem(
+                    str(path),
+                    sheet,
+                    h + 2 + i,
+                    (
+                        CellProblem(
+                            "",
+                            str(extra[0])[:60],
+                            "ragged_row",
+                            (("found", width + len(row[width:])), ("expected", width)),
+                        ),
+                    ),
+                )
+            )
     if problems:
         raise InvalidRows(problems)
 
@@ -355,9 +391,13 @@ def _read_parquet(path: Path) -> RawTable:
     if _header_score(headers) < 2:
         required = "、".join(BY_NAME[n].aliases[0] for n in REQUIRED)
         raise FileProblem(path, "no_header", rows=1, required=required)
-    frame = frame.select(
-        [_as_text(frame[c]).alias(RawTable.column(i)) for i, c in enumerate(frame.columns)]
-    ).with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+    frame = (
+        frame.select(
+            [_as_text(frame[c]).alias(RawTable.column(i)) for i, c in enumerate(frame.columns)]
+        )
+        .with_row_index(ROW, offset=1)
+        .with_columns(pl.col(ROW).cast(pl.Int64))
+    )
     _no_rows(path, frame)
     return RawTable(path, None, headers, frame)
 
@@ -365,12 +405,11 @@ def _read_parquet(path: Path) -> RawTable:
 def _as_text(series: pl.Series) -> pl.Series:
     if series.dtype.is_float():
         whole = series == series.floor()
-        return (
-            pl.select(
-                pl.when(whole).then(series.cast(pl.Int64, strict=False).cast(pl.String))
-                .otherwise(series.cast(pl.String))
-            ).to_series()
-        )
+        return pl.select(
+            pl.when(whole)
+            .then(series.cast(pl.Int64, strict=False).cast(pl.String))
+            .otherwise(series.cast(pl.String))
+        ).to_series()
     return series.cast(pl.String)
 
 

@@ -18,7 +18,17 @@ from jiqun.observatory.errors import CellProblem, FileProblem, InvalidRows, RowP
 from jiqun.observatory.reading import ROW, RawTable, read_table
 from jiqun.observatory.schema import BY_NAME, COLUMNS, REQUIRED, Column, Kind, canonical_name
 
-_FULL_WIDTH = [chr(0xFF10 + d) for d in range(10)] + ["．", "－", "＋", "−", "，", ",", " ", "\u3000", "'"]
+_FULL_WIDTH = [chr(0xFF10 + d) for d in range(10)] + [
+    "．",
+    "－",
+    "＋",
+    "−",
+    "，",
+    ",",
+    " ",
+    "\u3000",
+    "'",
+]
 _HALF_WIDTH = [str(d) for d in range(10)] + [".", "-", "+", "-", "", "", "", "", ""]
 _TRUE = ["是", "y", "yes", "1", "true", "t", "√", "✓", "有"]
 _FALSE = ["否", "n", "no", "0", "false", "f", "×", "无"]
@@ -96,7 +106,9 @@ def _column_plan(column: Column, src: str, index: int) -> tuple[pl.Expr, list[_C
         if kind is not Kind.SIGNED_AMOUNT:
             checks.append(_Check(index, numeric & (value < 0), "negative"))
         if kind is Kind.COUNT:
-            checks.append(_Check(index, numeric & (value >= 0) & (value != value.floor()), "not_an_integer"))
+            checks.append(
+                _Check(index, numeric & (value >= 0) & (value != value.floor()), "not_an_integer")
+            )
             return value.cast(pl.Int64, strict=False), checks
         return value, checks
     if kind is Kind.FLAG:
@@ -105,8 +117,12 @@ def _column_plan(column: Column, src: str, index: int) -> tuple[pl.Expr, list[_C
         checks.append(_Check(index, present & ~is_true & ~is_false, "bad_flag"))
         return pl.when(is_true).then(True).when(is_false).then(False).otherwise(None), checks
     if kind is Kind.INDUSTRY_CODE:
-        code = text.str.replace_many(_FULL_WIDTH[:10], _HALF_WIDTH[:10]).str.replace(r"^[A-Ta-t]", "")
-        checks.append(_Check(index, present & ~code.str.contains(r"^\d{2,4}$"), "bad_industry_code"))
+        code = text.str.replace_many(_FULL_WIDTH[:10], _HALF_WIDTH[:10]).str.replace(
+            r"^[A-Ta-t]", ""
+        )
+        checks.append(
+            _Check(index, present & ~code.str.contains(r"^\d{2,4}$"), "bad_industry_code")
+        )
         return code, checks
     if kind is Kind.CREDIT_CODE:
         code = text.str.to_uppercase().str.replace_many(_FULL_WIDTH[:10], _HALF_WIDTH[:10])
@@ -115,8 +131,11 @@ def _column_plan(column: Column, src: str, index: int) -> tuple[pl.Expr, list[_C
         checks.append(_Check(index, present & ~length_ok, "credit_code_length"))
         checks.append(_Check(index, present & length_ok & ~charset_ok, "credit_code_charset"))
         checks.append(
-            _Check(index, present & length_ok & charset_ok & (_check_char(code) != code.str.slice(17, 1)),
-                   "credit_code_check")
+            _Check(
+                index,
+                present & length_ok & charset_ok & (_check_char(code) != code.str.slice(17, 1)),
+                "credit_code_check",
+            )
         )
         return code, checks
     raise AssertionError(kind)
@@ -168,12 +187,17 @@ def validate(table: RawTable, *, skip_invalid: bool = False) -> Register:
             raise InvalidRows(problems)
         bad_rows = pl.Series(ROW, [p.row for p in problems], dtype=pl.Int64)
         reasons = pl.DataFrame({ROW: bad_rows, "问题": [_reason_text(p) for p in problems]})
-        raw = frame.rename({RawTable.column(i): h or f"列{i + 1}" for i, h in enumerate(table.headers)})
-        rejects = raw.join(reasons, on=ROW, how="inner").rename({ROW: "行号"})
+        raw = frame.rename(
+            {RawTable.column(i): h or f"列{i + 1}" for i, h in enumerate(table.headers)}
+        )
+        joined = raw.join(reasons, on=ROW, how="inner").rename({ROW: "行号"})
+        rejects = joined.select("行号", pl.exclude("行号", "问题"), "问题")
         typed_frame = typed_frame.filter(~pl.col(ROW).is_in(bad_rows.implode()))
     for column in COLUMNS:
         if column.name not in found:
-            typed_frame = typed_frame.with_columns(pl.lit(None, _dtype(column.kind)).alias(column.name))
+            typed_frame = typed_frame.with_columns(
+                pl.lit(None, _dtype(column.kind)).alias(column.name)
+            )
     return Register(str(table.path), table.sheet, typed_frame, frozenset(found), rejects)
 
 
@@ -194,15 +218,21 @@ def _dtype(kind: Kind) -> pl.DataType:
 def _duplicates(typed: pl.DataFrame, found: dict[str, int]) -> list[tuple[str, pl.DataFrame, int]]:
     """Rows repeating an earlier row's (year, credit_code) or (year, name, town)."""
     out: list[tuple[str, pl.DataFrame, int]] = []
-    keysets = [("duplicate_code", ["year", "credit_code"]), ("duplicate_name", ["year", "name", "town"])]
+    keysets = [
+        ("duplicate_code", ["year", "credit_code"]),
+        ("duplicate_name", ["year", "name", "town"]),
+    ]
     for reason, keys in keysets:
         if not all(k in found for k in keys):
             continue
         key_ok = pl.all_horizontal(pl.col(k).is_not_null() for k in keys)
         first = pl.col(ROW).min().over(keys)
-        dups = typed.filter(key_ok).filter(pl.len().over(keys) > 1).select(
-            pl.col(ROW), first.alias("other")
-        ).filter(pl.col(ROW) != pl.col("other"))
+        dups = (
+            typed.filter(key_ok)
+            .filter(pl.len().over(keys) > 1)
+            .select(pl.col(ROW), first.alias("other"))
+            .filter(pl.col(ROW) != pl.col("other"))
+        )
         if dups.height:
             column_index = found["credit_code" if reason == "duplicate_code" else "name"]
             out.append((reason, dups, column_index))
@@ -236,7 +266,9 @@ def _problems(
         column = frame[RawTable.column(index)]
         for row, other in dup.iter_rows():
             value = column[cells_by_row[row]] or ""
-            by_row.setdefault(row, []).append(CellProblem(header, value, reason, (("other", other),)))
+            by_row.setdefault(row, []).append(
+                CellProblem(header, value, reason, (("other", other),))
+            )
     return [
         RowProblem(str(table.path), table.sheet, row, tuple(cells))
         for row, cells in sorted(by_row.items())

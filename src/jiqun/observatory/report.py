@@ -41,14 +41,20 @@ def _cell(field: str, value: tables.Cell) -> str:
     return str(value)
 
 
-def survey(stats: SurveyStats, city: str | None = None, source: str = "", lang: Lang = "zh") -> Survey:
+def survey(
+    stats: SurveyStats, city: str | None = None, source: str = "", lang: Lang = "zh"
+) -> Survey:
     place = city or ("全市" if lang == "zh" else "the city")
     fields = [k for k, _, _ in tables.FIELDS]
-    rows = [[_cell(k, v) for k, v in zip(fields, row, strict=True)] for row in tables.rows(stats, lang)]
+    rows = [
+        [_cell(k, v) for k, v in zip(fields, row, strict=True)] for row in tables.rows(stats, lang)
+    ]
     if lang == "zh":
         return Survey(
             title=f"{city or ''}产业集群发展现状（{stats.year}年）",
-            meta=f"数据来源：{source}；金额单位：万元（正文按亿元、万元书写）" if source else "金额单位：万元",
+            meta=f"数据来源：{source}；金额单位：万元（正文按亿元、万元书写）"
+            if source
+            else "金额单位：万元",
             section=f"一、{city or ''}产业集群发展现状",
             overview=narrative.overview(stats, place, "zh"),
             paragraphs=narrative.paragraphs(stats, "zh"),
@@ -90,7 +96,9 @@ def html(s: Survey, lang: Lang = "zh") -> str:
     return env.get_template("survey.html").render(lang=lang, **vars(s))
 
 
-def write(stats: SurveyStats, path: Path, city: str | None = None, source: str = "", lang: Lang = "zh") -> None:
+def write(
+    stats: SurveyStats, path: Path, city: str | None = None, source: str = "", lang: Lang = "zh"
+) -> None:
     """Write the report to ``path``; its suffix (.md or .html) chooses the format."""
     s = survey(stats, city, source, lang)
     text = html(s, lang) if path.suffix.lower() == ".html" else markdown(s)

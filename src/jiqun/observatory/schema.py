@@ -34,57 +34,113 @@ COLUMNS: tuple[Column, ...] = (
     Column("year", Kind.YEAR, True, ("年度", "统计年度", "年份"), "年度", "year"),
     Column("name", Kind.TEXT, True, ("企业名称", "单位名称"), "企业名称", "enterprise"),
     Column(
-        "credit_code", Kind.CREDIT_CODE, False, ("统一社会信用代码",), "统一社会信用代码",
+        "credit_code",
+        Kind.CREDIT_CODE,
+        False,
+        ("统一社会信用代码",),
+        "统一社会信用代码",
         "unified social credit code",
     ),
     Column(
-        "town", Kind.TEXT, True, ("镇街", "所在镇街", "乡镇（街道）", "乡镇"), "乡镇（街道）", "town",
+        "town",
+        Kind.TEXT,
+        True,
+        ("镇街", "所在镇街", "乡镇（街道）", "乡镇"),
+        "乡镇（街道）",
+        "town",
     ),
     Column(
-        "industry_code", Kind.INDUSTRY_CODE, False, ("行业代码", "国民经济行业代码"), "行业代码",
+        "industry_code",
+        Kind.INDUSTRY_CODE,
+        False,
+        ("行业代码", "国民经济行业代码"),
+        "行业代码",
         "industry code",
     ),
     Column("cluster", Kind.TEXT, False, ("产业集群", "集群", "所属集群"), "所属集群", "cluster"),
     Column(
-        "registered_capital", Kind.AMOUNT, False, ("注册资金（万元）", "注册资本（万元）"),
-        "注册资金（万元）", "registered capital (10k yuan)",
+        "registered_capital",
+        Kind.AMOUNT,
+        False,
+        ("注册资金（万元）", "注册资本（万元）"),
+        "注册资金（万元）",
+        "registered capital (10k yuan)",
     ),
     Column(
-        "revenue", Kind.AMOUNT, True, ("主营业务收入（万元）", "营业收入（万元）"),
-        "主营业务收入（万元）", "revenue (10k yuan)",
+        "revenue",
+        Kind.AMOUNT,
+        True,
+        ("主营业务收入（万元）", "营业收入（万元）"),
+        "主营业务收入（万元）",
+        "revenue (10k yuan)",
     ),
     Column(
-        "profit_tax", Kind.SIGNED_AMOUNT, False, ("利税（万元）", "利税总额（万元）"), "利税（万元）",
+        "profit_tax",
+        Kind.SIGNED_AMOUNT,
+        False,
+        ("利税（万元）", "利税总额（万元）"),
+        "利税（万元）",
         "profit and tax (10k yuan)",
     ),
     Column(
-        "profit", Kind.SIGNED_AMOUNT, False, ("利润（万元）", "利润总额（万元）"), "利润（万元）",
+        "profit",
+        Kind.SIGNED_AMOUNT,
+        False,
+        ("利润（万元）", "利润总额（万元）"),
+        "利润（万元）",
         "profit (10k yuan)",
     ),
     Column(
-        "employees", Kind.COUNT, False, ("从业人员", "从业人员（人）", "职工人数"), "从业人员（人）",
+        "employees",
+        Kind.COUNT,
+        False,
+        ("从业人员", "从业人员（人）", "职工人数"),
+        "从业人员（人）",
         "employees",
     ),
     Column("above_quota", Kind.FLAG, False, ("限额以上", "规模以上"), "限额以上", "above quota"),
-    Column("high_tech", Kind.FLAG, False, ("高新技术企业",), "高新技术企业", "high-tech enterprise"),
     Column(
-        "rd_centres", Kind.COUNT, False, ("技术开发中心", "研发中心"), "技术开发中心", "R&D centres",
+        "high_tech", Kind.FLAG, False, ("高新技术企业",), "高新技术企业", "high-tech enterprise"
     ),
     Column(
-        "provincial_brand_products", Kind.COUNT, False, ("省级名牌产品",), "省级名牌产品",
+        "rd_centres",
+        Kind.COUNT,
+        False,
+        ("技术开发中心", "研发中心"),
+        "技术开发中心",
+        "R&D centres",
+    ),
+    Column(
+        "provincial_brand_products",
+        Kind.COUNT,
+        False,
+        ("省级名牌产品",),
+        "省级名牌产品",
         "provincial brand products",
     ),
     Column(
-        "provincial_famous_trademarks", Kind.COUNT, False, ("省著名商标",), "省著名商标",
+        "provincial_famous_trademarks",
+        Kind.COUNT,
+        False,
+        ("省著名商标",),
+        "省著名商标",
         "provincial famous trademarks",
     ),
     Column(
-        "national_brand_products", Kind.COUNT, False, ("国家名牌产品",), "国家名牌产品",
+        "national_brand_products",
+        Kind.COUNT,
+        False,
+        ("国家名牌产品",),
+        "国家名牌产品",
         "national brand products",
     ),
     Column(
-        "china_well_known_trademarks", Kind.COUNT, False, ("全国驰名商标", "中国驰名商标"),
-        "全国驰名商标", "China well-known trademarks",
+        "china_well_known_trademarks",
+        Kind.COUNT,
+        False,
+        ("全国驰名商标", "中国驰名商标"),
+        "全国驰名商标",
+        "China well-known trademarks",
     ),
     Column("key_enterprise", Kind.FLAG, False, ("骨干企业",), "骨干企业", "key enterprise"),
 )
@@ -107,7 +163,9 @@ for _column in COLUMNS:
     for _alias in (_column.name, *_column.aliases):
         _LOOKUP[header_key(_alias)] = _column.name
         # "主营业务收入" without its unit names the same column.
-        _LOOKUP.setdefault(header_key(_alias).replace("(万元)", "").replace("(人)", ""), _column.name)
+        _LOOKUP.setdefault(
+            header_key(_alias).replace("(万元)", "").replace("(人)", ""), _column.name
+        )
 
 
 def canonical_name(header: str) -> str | None:

@@ -62,8 +62,14 @@ class Figures:
             above_quota_firms=int(row["above_quota_firms"]),
             high_tech_firms=int(row["high_tech_firms"]),
             rd_centres=int(row["rd_centres"] or 0),
-            **{k: tidy(row[k]) for k in AMOUNTS},
-            **{k: int(row[k] or 0) for k in COUNTS},
+            registered_capital=tidy(row["registered_capital"]),
+            revenue=tidy(row["revenue"]),
+            profit_tax=tidy(row["profit_tax"]),
+            profit=tidy(row["profit"]),
+            provincial_brand_products=int(row["provincial_brand_products"] or 0),
+            provincial_famous_trademarks=int(row["provincial_famous_trademarks"] or 0),
+            national_brand_products=int(row["national_brand_products"] or 0),
+            china_well_known_trademarks=int(row["china_well_known_trademarks"] or 0),
         )
 
 
@@ -173,8 +179,13 @@ def compute(
     has_previous = year - 1 in years
     frame = with_clusters(register, definitions).filter(pl.col("year").is_in([year, year - 1]))
 
-    city_rows = {r["year"]: Figures.from_row(r) for r in frame.group_by("year").agg(_aggregations()).to_dicts()}
-    grouped = frame.filter(pl.col(CLUSTER).is_not_null()).group_by("year", CLUSTER).agg(_aggregations())
+    city_rows = {
+        r["year"]: Figures.from_row(r)
+        for r in frame.group_by("year").agg(_aggregations()).to_dicts()
+    }
+    grouped = (
+        frame.filter(pl.col(CLUSTER).is_not_null()).group_by("year", CLUSTER).agg(_aggregations())
+    )
     by_cluster: dict[tuple[int, str], Figures] = {
         (r["year"], r[CLUSTER]): Figures.from_row(r) for r in grouped.to_dicts()
     }
@@ -199,7 +210,9 @@ def compute(
                 key_enterprises=keys.get(name, ()),
                 share={k: _ratio(getattr(current, k), getattr(city, k)) for k in SHARED},
                 growth={
-                    k: growth(getattr(current, k), None if previous is None else getattr(previous, k))
+                    k: growth(
+                        getattr(current, k), None if previous is None else getattr(previous, k)
+                    )
                     for k in SHARED
                 },
             )
@@ -217,7 +230,9 @@ def _key_enterprises(frame: pl.DataFrame) -> dict[str, tuple[str, ...]]:
         pl.col("key_enterprise").fill_null(False).any().over(CLUSTER).alias("_any_flag")
     )
     ranked = clustered.filter(pl.col("key_enterprise").fill_null(False) | ~pl.col("_any_flag"))
-    ranked = ranked.sort([CLUSTER, "revenue", "name"], descending=[False, True, False], nulls_last=True)
+    ranked = ranked.sort(
+        [CLUSTER, "revenue", "name"], descending=[False, True, False], nulls_last=True
+    )
     chosen = ranked.with_columns(pl.int_range(pl.len()).over(CLUSTER).alias("_rank")).filter(
         pl.col("_any_flag") | (pl.col("_rank") < KEY_FALLBACK)
     )

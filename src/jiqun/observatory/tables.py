@@ -120,11 +120,15 @@ def csv_text(stats: SurveyStats, lang: Lang = "zh") -> str:
 
 def write_xlsx(stats: SurveyStats, path: Path, lang: Lang = "zh") -> None:
     workbook = xlsxwriter.Workbook(str(path))
-    sheet = workbook.add_worksheet(f"{stats.year}年产业集群" if lang == "zh" else f"clusters {stats.year}")
+    sheet = workbook.add_worksheet(
+        f"{stats.year}年产业集群" if lang == "zh" else f"clusters {stats.year}"
+    )
     bold = workbook.add_format({"bold": True, "text_wrap": True, "valign": "top"})
     percent = workbook.add_format({"num_format": "0.0%"})
     sheet.write_row(0, 0, headers(lang), bold)
-    fractions = {j for j, (k, _, _) in enumerate(FIELDS) if k in ("revenue_share", "revenue_growth")}
+    fractions = {
+        j for j, (k, _, _) in enumerate(FIELDS) if k in ("revenue_share", "revenue_growth")
+    }
     for i, row in enumerate(rows(stats, lang), start=1):
         for j, value in enumerate(row):
             if value is None:

@@ -1,0 +1,145 @@
+"""The command line as a user runs it: outputs, files, and errors without tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import python_calamine
+from click.testing import CliRunner
+
+from jiqun.cli import main
+
+from .observatory.conftest import good_rows, write_csv
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_stats_json(tmp_path: Path) -> None:
+    register = write_csv(tmp_path / "r.csv", good_rows())
+    code, out, _ = run("observatory", "stats", str(register), "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert set(data) == {"year", "unit", "city", "clusters"}
+    assert data["city"]["revenue"] == 3_110_000
+    assert set(data["clusters"][0]) == {
+        "name",
+        "firms",
+        "registered_capital",
+        "provincial_brand_products",
+        "provincial_famous_trademarks",
+        "national_brand_products",
+        "china_well_known_trademarks",
+        "high_tech_firms",
+        "rd_centres",
+        "revenue",
+        "profit_tax",
+        "profit",
+        "key_enterprises",
+        "share",
+        "growth",
+    }
+
+
+def test_stats_table_csv_and_xlsx(tmp_path: Path) -> None:
+    register = write_csv(tmp_path / "r.csv", good_rows())
+    code, out, _ = run("observatory", "stats", str(register), "--year", "2024")
+    assert code == 0 and "纺织服装业" in out and "全市合计" in out and "1020000" in out
+    code, _, _ = run(
+        "observatory", "stats", str(register), "--format", "csv", "-o", str(tmp_path / "s.csv")
+    )
+    lines = (tmp_path / "s.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0].startswith("产业集群,企业数（家）") and lines[1].startswith(
+        "纺织服装业,3,81000,"
+    )
+    code, _, _ = run(
+        "observatory", "stats", str(register), "--format", "xlsx", "-o", str(tmp_path / "s.xlsx")
+    )
+    sheet = python_calamine.CalamineWorkbook.from_path(str(tmp_path / "s.xlsx")).get_sheet_by_index(
+        0
+    )
+    rows = sheet.to_python()
+    assert rows[1][0] == "纺织服装业" and rows[1][9] == 1_020_000
+    assert rows[-1][0] == "全市合计"
+    code, _, err = run("observatory", "stats", str(register), "--format", "xlsx")
+    assert code == 2 and "--format xlsx needs -o" in err
+
+
+def test_english_table(tmp_path: Path) -> None:
+    register = write_csv(tmp_path / "r.csv", good_rows())
+    code, out, _ = run("--lang", "en", "observatory", "stats", str(register))
+    assert code == 0 and out.startswith("cluster") and "city total" in out
+
+
+def test_report_markdown_and_html(tmp_path: Path) -> None:
+    register = write_csv(tmp_path / "r.csv", good_rows())
+    md, html = tmp_path / "survey.md", tmp_path / "survey.html"
+    assert run("observatory", "report", str(register), "-o", str(md), "--city", "诸城市")[0] == 0
+    text = md.read_text(encoding="utf-8")
+    assert text.startswith("# 诸城市产业集群发展现状（2024年）")
+    assert "（一）纺织服装业。共有3家限额以上企业，集群企业注册资金8.1亿元" in text
+    assert "（三）" not in text  # clusters without firms get no paragraph
+    assert run("observatory", "report", str(register), "-o", str(html))[0] == 0
+    page = html.read_text(encoding="utf-8")
+    assert page.startswith("<!doctype html>") and "<p>（二）汽车及机械加工业。" in page
+    assert "<script" not in page and "http" not in page  # self-contained, opens offline
+    code, _, err = run("observatory", "report", str(register), "-o", str(tmp_path / "x.pdf"))
+    assert code == 2 and ".md or .html" in err
+
+
+def test_bad_register_exits_2_with_lines(tmp_path: Path) -> None:
+    rows = good_rows()
+    rows[0][6] = "abc"
+    register = write_csv(tmp_path / "r.csv", rows)
+    code, out, err = run("observatory", "stats", str(register), "--format", "json")
+    assert code == 2 and out == ""
+    assert err.splitlines()[0] == f"{register}，第2行：列“主营业务收入（万元）”，值“abc”：不是数字"
+    assert "Traceback" not in err
+
+
+def test_skip_invalid_writes_rejects(tmp_path: Path) -> None:
+    rows = good_rows()
+    rows[0][6] = "abc"
+    register = write_csv(tmp_path / "r.csv", rows)
+    rejects = tmp_path / "bad.csv"
+    code, out, err = run(
+        "observatory",
+        "stats",
+        str(register),
+        "--format",
+        "json",
+        "--skip-invalid",
+        "--rejects",
+        str(rejects),
+    )
+    assert code == 0
+    assert json.loads(out)["city"]["firms"] == 4
+    assert f"已跳过1行无效数据，写入 {rejects}" in err
+    written = rejects.read_text(encoding="utf-8-sig").splitlines()
+    assert written[0].startswith("行号,年度,企业名称") and written[0].endswith(",问题")
+    assert written[1].startswith("2,2024,新郎服饰") and "不是数字" in written[1]
+
+
+def test_missing_file_and_bad_definitions(tmp_path: Path) -> None:
+    code, _, err = run("observatory", "stats", str(tmp_path / "none.xlsx"))
+    assert code == 2 and err.strip().endswith("找不到文件")
+    register = write_csv(tmp_path / "r.csv", good_rows())
+    bad = tmp_path / "c.toml"
+    bad.write_text("[[cluster]]\nname='x'\nindustry_codes=['1']\n", encoding="utf-8")
+    code, _, err = run("observatory", "stats", str(register), "--clusters", str(bad))
+    assert code == 2 and "集群定义有误" in err and "'1'" in err
+
+
+def test_installed_entry_point_runs() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "jiqun", "--help"], capture_output=True, text=True, check=True
+    )
+    for command in ("observatory", "market", "serve", "demo"):
+        assert command in done.stdout
