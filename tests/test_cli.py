@@ -143,3 +143,34 @@ def test_installed_entry_point_runs() -> None:
     )
     for command in ("observatory", "market", "serve", "demo"):
         assert command in done.stdout
+
+
+def test_demo_writes_register_and_survey(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    code, stdout, _ = run("demo", "--out", str(out))
+    assert code == 0
+    assert str(out.resolve()) in stdout and "全市合计" in stdout
+    names = {p.name for p in out.iterdir()}
+    assert names == {
+        "zhucheng_register.xlsx",
+        "zhucheng_register.csv",
+        "zhucheng_stats.json",
+        "zhucheng_survey.html",
+        "zhucheng_survey.md",
+    }
+    survey = (out / "zhucheng_survey.md").read_text(encoding="utf-8")
+    assert "（九）造纸机械业。共有11家限额以上企业，集群企业注册资金1亿元。截至2024年底" in survey
+    assert (
+        json.loads((out / "zhucheng_stats.json").read_text(encoding="utf-8"))["clusters"][1][
+            "revenue"
+        ]
+        == 3_235_000
+    )
+
+
+def test_demo_register_command(tmp_path: Path) -> None:
+    target = tmp_path / "r.csv"
+    assert run("observatory", "demo-register", str(target))[0] == 0
+    assert target.read_text(encoding="utf-8-sig").startswith("年度,企业名称,统一社会信用代码")
+    code, _, err = run("observatory", "demo-register", str(tmp_path / "r.json"))
+    assert code == 2 and ".xlsx or .csv" in err
