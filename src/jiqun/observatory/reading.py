@@ -293,21 +293,22 @@ def _read_excel(path: Path, sheet: str | None) -> RawTable:
     except Exception as e:  # calamine raises its own error types for corrupt files
         raise FileProblem(path, "file_unreadable", detail=str(e)) from None
     names: list[str] = list(workbook.sheet_names)
-    if sheet is not None:
-        if sheet not in names:
-            raise FileProblem(path, "no_sheet", sheet=sheet, sheets="、".join(names))
-        chosen = [sheet]
-    else:
-        chosen = [n for n in names if workbook.get_sheet_by_name(n).height > 0]
-        if not chosen:
-            raise FileProblem(path, "file_empty")
-        if len(chosen) > 1:
-            raise FileProblem(path, "several_sheets", sheets="、".join(chosen))
-    return _read_sheet(path, workbook, chosen[0])
+    if sheet is not None and sheet not in names:
+        raise FileProblem(path, "no_sheet", sheet=sheet, sheets="、".join(names))
+    try:
+        # Loading a sheet reads all of it: each is loaded once and handed on.
+        loaded = [(n, workbook.get_sheet_by_name(n)) for n in names if sheet in (None, n)]
+    except Exception as e:  # calamine's own error types, for a damaged sheet
+        raise FileProblem(path, "file_unreadable", detail=str(e)) from None
+    with_data = [(n, s) for n, s in loaded if s.height > 0]
+    if not with_data:
+        raise FileProblem(path, "file_empty")
+    if len(with_data) > 1:
+        raise FileProblem(path, "several_sheets", sheets="、".join(n for n, _ in with_data))
+    return _read_sheet(path, *with_data[0])
 
 
-def _read_sheet(path: Path, workbook: calamine.CalamineWorkbook, name: str) -> RawTable:
-    sheet = workbook.get_sheet_by_name(name)
+def _read_sheet(path: Path, name: str, sheet: calamine.CalamineSheet) -> RawTable:
     cells: list[list[Any]] = sheet.to_python(skip_empty_area=False)
     probe = [[_cell_text(v) for v in row] for row in cells[: HEADER_SEARCH_ROWS + 2]]
     h = find_header(path, probe)
@@ -322,13 +323,8 @@ def _read_sheet(path: Path, workbook: calamine.CalamineWorkbook, name: str) -> R
         )
         for j in range(width)
     }
-    frame = (
-        pl.DataFrame(columns).with_columns(
-            pl.int_range(h + 2, h + 2 + len(body), dtype=pl.Int64).alias(ROW)
-        )
-        if body
-        else pl.DataFrame(columns).with_columns(pl.lit(0, pl.Int64).alias(ROW)).clear()
-    )
+    rows = pl.Series(ROW, range(h + 2, h + 2 + len(body)), dtype=pl.Int64)
+    frame = pl.DataFrame(columns).with_columns(rows)
     _check_ragged_excel(path, name, body, width, h)
     frame = _drop_blank_rows(frame, width)
     _no_rows(path, frame)

@@ -63,12 +63,14 @@ def load_register(path: Path, *, sheet: str | None = None, skip_invalid: bool = 
 
 
 def _text(col: str) -> pl.Expr:
+    """Cell text without surrounding blanks; an empty cell is null."""
     stripped = pl.col(col).str.strip_chars()
-    return pl.when(stripped == "").then(None).otherwise(stripped)
+    return pl.when(stripped.str.len_bytes() > 0).then(stripped)
 
 
-def _number(col: str) -> pl.Expr:
-    return _text(col).str.replace_many(_FULL_WIDTH, _HALF_WIDTH).cast(pl.Float64, strict=False)
+def _half_width(text: pl.Expr, digits_only: bool = False) -> pl.Expr:
+    n = 10 if digits_only else len(_FULL_WIDTH)
+    return text.str.replace_many(_FULL_WIDTH[:n], _HALF_WIDTH[:n])
 
 
 @dataclass(frozen=True)
@@ -80,64 +82,73 @@ class _Check:
     reason: str
 
 
-def _column_plan(column: Column, src: str, index: int) -> tuple[pl.Expr, list[_Check]]:
+@dataclass(frozen=True)
+class _Plan:
+    """How one column is typed and checked, in two steps.
+
+    ``prepare`` computes the column's cleaned text (``_t``) and parsed value (``_v``) once, as
+    materialised columns; ``typed`` and every check then read those instead of parsing the
+    raw text again for each check (which polars would do: it does not share such work).
+    """
+
+    prepare: list[pl.Expr]
+    typed: pl.Expr
+    checks: list[_Check]
+
+
+def _column_plan(column: Column, src: str, index: int) -> _Plan:
     """The typed expression for one column and the checks on its cells."""
-    text = _text(src)
+    t, v = f"_t{index}", f"_v{index}"
+    text, value = pl.col(t), pl.col(v)
     present = text.is_not_null()
+    prepare = [_text(src).alias(t)]
     checks: list[_Check] = []
     if column.required:
         checks.append(_Check(index, ~present, "required"))
+
+    def plan(parsed: pl.Expr, typed: pl.Expr, *more: tuple[pl.Expr, str]) -> _Plan:
+        checks.extend(_Check(index, bad, reason) for bad, reason in more)
+        return _Plan([*prepare, parsed.alias(v)], typed, checks)
+
     kind = column.kind
     if kind is Kind.TEXT:
-        return text, checks
+        return _Plan(prepare, text, checks)
     if kind is Kind.YEAR:
-        value = (
-            text.str.strip_suffix("年")
-            .str.replace_many(_FULL_WIDTH, _HALF_WIDTH)
-            .cast(pl.Float64, strict=False)
-        )
+        parsed = _half_width(_text(src).str.strip_suffix("年")).cast(pl.Float64, strict=False)
         ok = value.is_not_null() & (value == value.floor()) & value.is_between(1900, 2200)
-        checks.append(_Check(index, present & ~ok, "bad_year"))
-        return value.cast(pl.Int64, strict=False), checks
+        return plan(parsed, value.cast(pl.Int64, strict=False), (present & ~ok, "bad_year"))
     if kind in (Kind.AMOUNT, Kind.SIGNED_AMOUNT, Kind.COUNT):
-        value = _number(src)
+        parsed = _half_width(_text(src)).cast(pl.Float64, strict=False)
         numeric = value.is_not_null() & value.is_finite()
-        checks.append(_Check(index, present & ~numeric, "not_a_number"))
+        more = [(present & ~numeric, "not_a_number")]
         if kind is not Kind.SIGNED_AMOUNT:
-            checks.append(_Check(index, numeric & (value < 0), "negative"))
+            more.append((numeric & (value < 0), "negative"))
         if kind is Kind.COUNT:
-            checks.append(
-                _Check(index, numeric & (value >= 0) & (value != value.floor()), "not_an_integer")
-            )
-            return value.cast(pl.Int64, strict=False), checks
-        return value, checks
+            more.append((numeric & (value >= 0) & (value != value.floor()), "not_an_integer"))
+            return plan(parsed, value.cast(pl.Int64, strict=False), *more)
+        return plan(parsed, value, *more)
     if kind is Kind.FLAG:
-        lowered = text.str.to_lowercase()
-        is_true, is_false = lowered.is_in(_TRUE), lowered.is_in(_FALSE)
-        checks.append(_Check(index, present & ~is_true & ~is_false, "bad_flag"))
-        return pl.when(is_true).then(True).when(is_false).then(False).otherwise(None), checks
+        is_true, is_false = value.is_in(_TRUE), value.is_in(_FALSE)
+        typed = pl.when(is_true).then(True).when(is_false).then(False)
+        return plan(
+            _text(src).str.to_lowercase(), typed, (present & ~is_true & ~is_false, "bad_flag")
+        )
     if kind is Kind.INDUSTRY_CODE:
-        code = text.str.replace_many(_FULL_WIDTH[:10], _HALF_WIDTH[:10]).str.replace(
-            r"^[A-Ta-t]", ""
-        )
-        checks.append(
-            _Check(index, present & ~code.str.contains(r"^\d{2,4}$"), "bad_industry_code")
-        )
-        return code, checks
+        parsed = _half_width(_text(src), digits_only=True).str.replace(r"^[A-Ta-t]", "")
+        bad = present & ~value.str.contains(r"^\d{2,4}$")
+        return plan(parsed, value, (bad, "bad_industry_code"))
     if kind is Kind.CREDIT_CODE:
-        code = text.str.to_uppercase().str.replace_many(_FULL_WIDTH[:10], _HALF_WIDTH[:10])
-        length_ok = code.str.len_chars() == 18
-        charset_ok = code.str.contains(f"^[{credit_code.ALPHABET}]+$")
-        checks.append(_Check(index, present & ~length_ok, "credit_code_length"))
-        checks.append(_Check(index, present & length_ok & ~charset_ok, "credit_code_charset"))
-        checks.append(
-            _Check(
-                index,
-                present & length_ok & charset_ok & (_check_char(code) != code.str.slice(17, 1)),
-                "credit_code_check",
-            )
+        parsed = _half_width(_text(src).str.to_uppercase(), digits_only=True)
+        length_ok = value.str.len_chars() == 18
+        charset_ok = value.str.contains(f"^[{credit_code.ALPHABET}]+$")
+        wrong_check = _check_char(value) != value.str.slice(17, 1)
+        return plan(
+            parsed,
+            value,
+            (present & ~length_ok, "credit_code_length"),
+            (present & length_ok & ~charset_ok, "credit_code_charset"),
+            (present & length_ok & charset_ok & wrong_check, "credit_code_check"),
         )
-        return code, checks
     raise AssertionError(kind)
 
 
@@ -160,24 +171,26 @@ def validate(table: RawTable, *, skip_invalid: bool = False) -> Register:
     if missing:
         raise FileProblem(table.path, "missing_columns", columns="、".join(missing))
 
-    typed: list[pl.Expr] = []
-    checks: list[_Check] = []
-    for column in COLUMNS:
-        if column.name in found:
-            i = found[column.name]
-            expr, column_checks = _column_plan(column, RawTable.column(i), i)
-            typed.append(expr.alias(column.name))
-            checks.extend(column_checks)
+    plans = [
+        _column_plan(column, RawTable.column(found[column.name]), found[column.name])
+        for column in COLUMNS
+        if column.name in found
+    ]
+    checks = [check for p in plans for check in p.checks]
     extra = [
         pl.col(RawTable.column(i)).alias(header or f"列{i + 1}")
         for i, header in enumerate(table.headers)
         if canonical.get(i) is None
     ]
     frame = table.frame
-    masks = frame.select(
+    prepared = frame.with_columns(*[e for p in plans for e in p.prepare])
+    masks = prepared.select(
         pl.col(ROW), *[c.bad.fill_null(False).alias(f"bad{k}") for k, c in enumerate(checks)]
     )
-    typed_frame = frame.select(pl.col(ROW), *typed, *extra)
+    names = [c.name for c in COLUMNS if c.name in found]
+    typed = [p.typed.alias(name) for p, name in zip(plans, names, strict=True)]
+    typed_frame = prepared.select(pl.col(ROW), *typed, *extra)
+    del prepared
     dup_masks = _duplicates(typed_frame, found)
 
     problems = _problems(table, frame, masks, checks, dup_masks)

@@ -236,8 +236,7 @@ def _key_enterprises(frame: pl.DataFrame) -> dict[str, tuple[str, ...]]:
     chosen = ranked.with_columns(pl.int_range(pl.len()).over(CLUSTER).alias("_rank")).filter(
         pl.col("_any_flag") | (pl.col("_rank") < KEY_FALLBACK)
     )
-    out: dict[str, tuple[str, ...]] = {}
-    for row in chosen.select(CLUSTER, "name").iter_rows():
-        out.setdefault(row[0], ())
-        out[row[0]] += (row[1],)
-    return out
+    out: dict[str, list[str]] = {}
+    for cluster, name in chosen.select(CLUSTER, "name").iter_rows():
+        out.setdefault(cluster, []).append(name)
+    return {cluster: tuple(names) for cluster, names in out.items()}
