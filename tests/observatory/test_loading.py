@@ -138,3 +138,19 @@ def test_skip_invalid_keeps_the_rest_and_returns_rejects(tmp_path: Path) -> None
     assert reg.rejects["行号"].to_list() == [3, 5]
     assert reg.rejects["企业名称"].to_list() == ["桑莎集团", "福田汽车"]
     assert "不是数字" in reg.rejects["问题"][0]
+
+
+def test_xlsx_title_merged_above_the_header(tmp_path: Path) -> None:
+    import xlsxwriter
+
+    path = tmp_path / "titled.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    ws = workbook.add_worksheet("名录")
+    ws.merge_range(0, 0, 0, len(HEADER) - 1, "诸城市限额以上企业名录")
+    ws.write_row(1, 0, HEADER)  # right below the title
+    for i, row in enumerate(good_rows(), start=2):
+        ws.write_row(i, 0, row)
+    workbook.close()
+    reg = load_register(path)
+    assert reg.frame.height == 8
+    assert reg.frame["_row"].to_list() == list(range(3, 11))

@@ -333,7 +333,8 @@ def _read_sheet(path: Path, name: str, sheet: calamine.CalamineSheet) -> RawTabl
 
 def _check_merged_header(path: Path, sheet: calamine.CalamineSheet, h: int) -> None:
     merged: Iterable[tuple[tuple[int, int], tuple[int, int]]] = sheet.merged_cell_ranges or []
-    touching = [(start, end) for start, end in merged if start[0] <= h <= end[0] or end[0] == h - 1]
+    # A title merged across the top is fine; a merge that takes in the header row is not.
+    touching = [(start, end) for start, end in merged if start[0] <= h <= end[0]]
     if touching:
         cells = "、".join(f"{_a1(*s)}:{_a1(*e)}" for s, e in touching)
         raise FileProblem(path, "merged_header", cells=cells)
