@@ -32,6 +32,23 @@ ENGLISH_NAMES = {
 }
 
 
+# The four brand awards: field, the survey's word, English.
+AWARDS = (
+    ("provincial_brand_products", "省级名牌产品", "provincial brand products"),
+    ("provincial_famous_trademarks", "省著名商标", "provincial famous trademarks"),
+    ("national_brand_products", "国家名牌产品", "national brand products"),
+    ("china_well_known_trademarks", "全国驰名商标", "China well-known trademarks"),
+)
+
+
+def _awards(f: Figures, lang: Lang) -> list[str]:
+    """The awards that are not zero: "省级名牌产品7件" / "7 provincial brand products"."""
+    counts = [(zh, en, getattr(f, field)) for field, zh, en in AWARDS]
+    if lang == "zh":
+        return [f"{zh}{n}件" for zh, _, n in counts if n]
+    return [f"{n} {en}" for _, en, n in counts if n]
+
+
 def _money(label: str, value: Number, lang: Lang) -> str:
     if lang == "zh":
         return (
@@ -53,16 +70,7 @@ def cluster_paragraph(number: int, cluster: ClusterStats, year: int, lang: Lang 
         first = [f"共有{f.firms}家企业，其中限额以上企业{f.above_quota_firms}家"]
     if f.registered_capital:
         first.append(f"集群企业注册资金{wan_yuan(f.registered_capital)}")
-    awards = [
-        f"{label}{count}件"
-        for label, count in (
-            ("省级名牌产品", f.provincial_brand_products),
-            ("省著名商标", f.provincial_famous_trademarks),
-            ("国家名牌产品", f.national_brand_products),
-            ("全国驰名商标", f.china_well_known_trademarks),
-        )
-        if count
-    ]
+    awards = _awards(f, "zh")
     if awards:
         first.append("集群内企业获得" + "，".join(awards))
     sentences = ["，".join(first) + "。"]
@@ -105,16 +113,7 @@ def _cluster_paragraph_en(number: int, cluster: ClusterStats, year: int) -> str:
     if f.registered_capital:
         parts[0] += f", with registered capital of {wan_yuan(f.registered_capital, 'en')}"
     text = parts[0] + "."
-    awards = [
-        f"{count} {label}"
-        for label, count in (
-            ("provincial brand products", f.provincial_brand_products),
-            ("provincial famous trademarks", f.provincial_famous_trademarks),
-            ("national brand products", f.national_brand_products),
-            ("China well-known trademarks", f.china_well_known_trademarks),
-        )
-        if count
-    ]
+    awards = _awards(f, "en")
     if awards:
         text += " Its firms hold " + ", ".join(awards) + "."
     capacity = [
