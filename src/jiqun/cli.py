@@ -203,7 +203,24 @@ def demo_register(output: Path, seed: int) -> None:
 
 @main.group()
 def market() -> None:
-    """Wholesale market (交易市场): Dutch clock, one-card ledger, prices (under construction)."""
+    """Wholesale market (交易市场): the Dutch clock, the one-card ledger, prices."""
+
+
+@market.command()
+@click.argument("scenario", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the result here.")
+@user_errors
+def replay(scenario: Path, output: Path | None) -> None:
+    """Run a clock scenario (JSON) in simulated time and print the result (rulebook v1)."""
+    from jiqun.market.core.replay import replay as run
+    from jiqun.market.scenario import load_scenario
+
+    engine, result = run(load_scenario(scenario))
+    text = json.dumps(result.to_json(engine), ensure_ascii=False, indent=2) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
 
 
 @main.command()

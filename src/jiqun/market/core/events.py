@@ -1,0 +1,193 @@
+"""What goes into a hall's engine and what comes out (PRODUCT.md M3, M5).
+
+Inputs carry the time they happened (a press: the server's arrival time), so that the engine
+never reads a clock. Outputs are the state changes the hall announces and the ledger books.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from jiqun.market.core.model import Lot
+
+# ---------------------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True, slots=True)
+class Open:
+    """The auctioneer starts the hall: the first lot's first round starts at ``at_ms``."""
+
+    at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class Advance:
+    """The timer: apply every transition due by ``at_ms`` (round starts, lapses, windows)."""
+
+    at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class Press:
+    """A buyer's press. ``qty`` is as received (checked by the rulebook: ``bad_quantity``).
+
+    ``round`` and ``tick`` are what the client saw; they are journaled, not trusted.
+    """
+
+    at_ms: int
+    buyer: str
+    lot: str
+    qty: object
+    round: int | None = None
+    tick: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AddLot:
+    """A lot joins the end of the hall's queue."""
+
+    at_ms: int
+    lot: Lot
+
+
+@dataclass(frozen=True, slots=True)
+class Deposit:
+    """The cashier takes ``amount_fen`` into a buyer's one-card wallet."""
+
+    at_ms: int
+    member: str
+    amount_fen: int
+
+
+@dataclass(frozen=True, slots=True)
+class Withdrawal:
+    """A buyer takes money out of the wallet."""
+
+    at_ms: int
+    member: str
+    amount_fen: int
+
+
+@dataclass(frozen=True, slots=True)
+class Payout:
+    """A supplier's proceeds are paid out."""
+
+    at_ms: int
+    member: str
+    amount_fen: int
+
+
+@dataclass(frozen=True, slots=True)
+class Suspend:
+    """An administrator suspends (or, with ``suspended=False``, reinstates) a member."""
+
+    at_ms: int
+    member: str
+    suspended: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class NewDay:
+    """A new trading day: daily purchase limits start again."""
+
+    at_ms: int
+
+
+Input = Open | Advance | Press | AddLot | Deposit | Withdrawal | Payout | Suspend | NewDay
+
+# ---------------------------------------------------------------------------- outputs
+
+
+@dataclass(frozen=True, slots=True)
+class RoundStarted:
+    """Clients draw the falling price from this: S − ⌊(t − at) / tick⌋ · step until ``ends_at``."""
+
+    lot: str
+    round: int
+    at_ms: int
+    start_price_fen: int
+    step_fen: int
+    tick_ms: int
+    ends_at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class ClockStopped:
+    lot: str
+    round: int
+    at_ms: int
+    price_fen: int
+    window_closes_at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class Sale:
+    lot: str
+    round: int
+    buyer: str
+    supplier: str
+    qty: int
+    price_fen: int
+    amount_fen: int
+    buyer_fee_fen: int
+    commission_fen: int
+    at_ms: int
+    variety: str
+    grade: str
+    unit_net_g: int
+
+
+@dataclass(frozen=True, slots=True)
+class Withdrawn:
+    """The lot's remaining units lapse unsold (流拍)."""
+
+    lot: str
+    units: int
+    at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    at_ms: int
+    buyer: str
+    lot: str
+    qty: object
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class HallClosed:
+    """No lot is left in the queue."""
+
+    at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class CashMoved:
+    """A deposit, withdrawal or payout was applied; ``balance_fen`` is the account after it."""
+
+    kind: str  # "deposit" | "withdrawal" | "payout"
+    member: str
+    amount_fen: int
+    at_ms: int
+    balance_fen: int
+
+
+@dataclass(frozen=True, slots=True)
+class CashRefused:
+    kind: str
+    member: str
+    amount_fen: int
+    at_ms: int
+    reason: str  # unknown_member | wrong_role | bad_amount | insufficient_funds
+
+
+Output = (
+    RoundStarted | ClockStopped | Sale | Withdrawn | Rejected | HallClosed | CashMoved | CashRefused
+)
+
+
+def to_dict(event: Input | Output) -> dict[str, Any]:
+    """An event as a JSON-ready dict with its type name under ``"type"``."""
+    return {"type": type(event).__name__, **asdict(event)}
