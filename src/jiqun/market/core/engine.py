@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from jiqun.market.core.events import (
     AddLot,
+    AddMember,
     Advance,
     CashMoved,
     CashRefused,
@@ -156,6 +157,8 @@ class HallEngine:
             self._append(event.lot)
             if s.phase == CLOSED:  # the queue had run dry: the new lot starts now
                 self._next_lot(len(s.lots) - 1, at, out)
+        elif isinstance(event, AddMember):
+            self.accounts.add_member(event.member)
         elif isinstance(event, Suspend):
             self._advance(at, out, close_windows_at=False)
             member = self.accounts.members.get(event.member)

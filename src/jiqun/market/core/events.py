@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from jiqun.market.core.model import Lot
+from jiqun.market.core.model import Lot, Member
 
 # ---------------------------------------------------------------------------- inputs
 
@@ -49,6 +49,14 @@ class AddLot:
 
     at_ms: int
     lot: Lot
+
+
+@dataclass(frozen=True, slots=True)
+class AddMember:
+    """A member joins the market (with a zero balance)."""
+
+    at_ms: int
+    member: Member
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +102,9 @@ class NewDay:
     at_ms: int
 
 
-Input = Open | Advance | Press | AddLot | Deposit | Withdrawal | Payout | Suspend | NewDay
+Input = (
+    Open | Advance | Press | AddLot | AddMember | Deposit | Withdrawal | Payout | Suspend | NewDay
+)
 
 # ---------------------------------------------------------------------------- outputs
 
