@@ -152,11 +152,13 @@ class HallEngine:
                 raise EngineError("the hall is already open")
             s.now = at
             self._next_lot(0, at, out)
+            self._advance(at, out, close_windows_at=False)
         elif isinstance(event, AddLot):
             self._advance(at, out, close_windows_at=False)
             self._append(event.lot)
             if s.phase == CLOSED:  # the queue had run dry: the new lot starts now
                 self._next_lot(len(s.lots) - 1, at, out)
+                self._advance(at, out, close_windows_at=False)
         elif isinstance(event, AddMember):
             self.accounts.add_member(event.member)
         elif isinstance(event, Suspend):
