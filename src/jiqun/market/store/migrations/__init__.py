@@ -1,0 +1,1 @@
+"""Alembic migrations of the market's database, run by :func:`jiqun.market.store.migrate`."""

@@ -1,0 +1,1 @@
+"""One file per revision (Alembic skips this one)."""
