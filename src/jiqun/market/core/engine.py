@@ -112,6 +112,7 @@ class HallEngine:
         self.market = market
         self.state = state if state is not None else HallState()
         self.accounts = self.state.accounts
+        self._lot_ids = {s.lot.id for s in self.state.lots}  # derived: the queue's ids
         for member in members:
             self.accounts.add_member(member)
         for lot in lots:
@@ -126,9 +127,10 @@ class HallEngine:
             raise EngineError(f"lot {lot.id}: unknown supplier {lot.supplier}")
         if members[lot.supplier].role is not Role.SUPPLIER:
             raise EngineError(f"lot {lot.id}: {lot.supplier} is not a supplier")
-        if any(s.lot.id == lot.id for s in self.state.lots):
+        if lot.id in self._lot_ids:
             raise EngineError(f"lot {lot.id} is already queued")
         self.state.lots.append(LotState(lot, lot.units))
+        self._lot_ids.add(lot.id)
 
     # ------------------------------------------------------------------ inputs
 
