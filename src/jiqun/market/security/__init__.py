@@ -1,0 +1,1 @@
+"""Security by default (PRODUCT.md M7): passwords, sessions, CSRF, rate limits, audit chain."""
