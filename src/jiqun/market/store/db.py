@@ -94,7 +94,9 @@ def connect(url: str | None = None, *, must_exist: bool = False) -> Engine:
     if path is not None and must_exist and not path.exists():
         raise StoreError(shown(resolved), "文件不存在", "the file does not exist")
     try:
-        engine = sa.create_engine(resolved)
+        # PostgreSQL: a pooled connection may have died with a server restart; test it when
+        # it is taken (one round trip) rather than fail the next sale.
+        engine = sa.create_engine(resolved, pool_pre_ping=path is None)
     except (ArgumentError, NoSuchModuleError) as e:
         raise StoreError(shown(resolved), f"URL 无效（{e}）", f"invalid URL ({e})") from None
     if engine.dialect.name == "sqlite":
