@@ -1,0 +1,393 @@
+"""The crash harness (PRODUCT.md M6): kill -9 a trading market at random moments and prove
+that a restart recovers exactly what was acknowledged.
+
+A child process runs a trading day through :class:`DurableMarket` and prints each sale on
+stdout only after :meth:`DurableMarket.submit` returned it (the acknowledgement). The parent
+kills it with SIGKILL at random moments, restarts it, and at the end proves:
+
+- every acknowledged sale is in the ledger, as it was acknowledged;
+- no unit was sold twice: per lot, units sold + withdrawn ≤ units offered, and the units the
+  ledger's sales add up to equal the engine's count;
+- every account equals its entries (the ledger's reconciliation passes), and the engines'
+  balances equal the ledger's;
+- the recovered state equals a replay of the whole journal from empty, and equals the state of
+  the same trading day run in memory with no crash at all.
+
+The day's inputs are generated from a seed (:func:`trading_day`), so a restarted child knows
+where to resume: input ``seq`` of the journal is step ``seq - 1`` of the day. The child checks
+that the last journaled input is that step before it goes on.
+
+Used by ``tests/market/test_crash.py`` (a few kills) and ``bench/crash_harness.py`` (many).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jiqun.market.codec import encode, market_json
+from jiqun.market.core.engine import RUNNING, WINDOW, Accounts, HallEngine, HallState
+from jiqun.market.core.events import (
+    AddLot,
+    AddMember,
+    Advance,
+    Deposit,
+    Input,
+    Open,
+    Payout,
+    Press,
+    Sale,
+    Suspend,
+    Withdrawal,
+)
+from jiqun.market.core.model import ClockSettings, Lot, MarketSettings, Member, Role
+
+HALLS = ("A", "B")
+CLOCK = ClockSettings(tick_ms=100, step_fen=2, pause_ms=400, restart_steps=10, same_stop_ms=150)
+MARKET = MarketSettings(seller_commission_bps=300, buyer_fee_bps=50)
+VARIETIES = (
+    ("黄瓜", "瓜菜"),
+    ("番茄", "茄果"),
+    ("大白菜", "白菜"),
+    ("韭菜", "叶菜"),
+    ("香菇", "菌菇"),
+)
+GRADES = ("特级", "一级", "二级")
+
+
+@dataclass(frozen=True)
+class Step:
+    hall: str
+    event: Input
+
+
+@dataclass
+class Day:
+    steps: list[Step]
+    offered: dict[str, int]  # units per lot
+    final: dict[str, Any]  # the state after every step, run in memory with no crash
+
+
+def trading_day(seed: int, presses: int) -> Day:
+    """A day of two halls: members, deposits, lots, presses, timers, cash — deterministic.
+
+    Buyers watch the display board: most presses name the lot on the clock, so that a good
+    share of them buy. The generator runs the day on in-memory engines to know that lot; the
+    same engines give the crash-free final state.
+    """
+    rng = random.Random(seed)
+    accounts = Accounts()
+    engines = {h: HallEngine(CLOCK, MARKET, state=HallState(accounts=accounts)) for h in HALLS}
+    steps: list[Step] = []
+    offered: dict[str, int] = {}
+
+    def step(hall: str, event: Input) -> None:
+        engines[hall].apply(event)
+        steps.append(Step(hall, event))
+
+    buyers = [f"B{i:02d}" for i in range(1, 21)]
+    suppliers = [f"S{i}" for i in range(1, 6)]
+    for b in buyers:
+        limit = rng.choice((None, None, None, 300_000))
+        step("A", AddMember(0, Member(b, Role.BUYER, daily_limit_fen=limit)))
+    for s in suppliers:
+        step("A", AddMember(0, Member(s, Role.SUPPLIER)))
+    for b in buyers:
+        step("A", Deposit(0, b, rng.randrange(200_000, 2_000_000)))
+    counter = 0
+
+    def add_lot(hall: str, at: int) -> None:
+        nonlocal counter
+        counter += 1
+        variety, category = rng.choice(VARIETIES)
+        start = rng.randrange(300, 900, 2)
+        lot = Lot(
+            id=f"{hall}-L{counter:05d}",
+            supplier=rng.choice(suppliers),
+            variety=variety,
+            grade=rng.choice(GRADES),
+            units=rng.randrange(10, 120),
+            unit_net_g=rng.choice((5_000, 10_000, 15_000, 20_000)),
+            start_price_fen=start,
+            reserve_price_fen=start - rng.randrange(40, 200, 2),
+            min_purchase=rng.choice((1, 1, 2, 5, 10)),
+            origin="寿光市",
+            package="纸箱",
+            category=category,
+        )
+        offered[lot.id] = lot.units
+        step(hall, AddLot(at, lot))
+
+    for hall in HALLS:
+        for _ in range(4):
+            add_lot(hall, 0)
+        step(hall, Open(0))
+
+    now, pressed = 0, 0
+    while pressed < presses:
+        now += rng.randrange(0, 40)
+        hall = rng.choice(HALLS)
+        state = engines[hall].state
+        queued = sum(1 for s in state.lots[state.current :] if s.remaining > 0)
+        roll = rng.random()
+        if queued < 3:
+            add_lot(hall, now)
+        elif roll < 0.84:
+            pressed += 1
+            live = state.phase in (RUNNING, WINDOW) and state.current < len(state.lots)
+            lots = [s.lot for s in state.lots]
+            lot = state.lots[state.current].lot if live and rng.random() < 0.9 else rng.choice(lots)
+            qty: object = rng.randrange(1, 2 * lot.min_purchase + 8)
+            if rng.random() < 0.01:
+                qty = rng.choice((0, -3, "5", 2.5))
+            buyer = rng.choice(buyers) if rng.random() < 0.99 else "X99"
+            step(hall, Press(now, buyer, lot.id, qty))
+        elif roll < 0.90:
+            step(hall, Advance(now))
+        elif roll < 0.94:
+            step(hall, Deposit(now, rng.choice(buyers), rng.randrange(10_000, 500_000)))
+        elif roll < 0.96:
+            step(hall, Withdrawal(now, rng.choice(buyers), rng.randrange(1_000, 200_000)))
+        elif roll < 0.99:
+            supplier = rng.choice(suppliers)
+            owed = accounts.balances[supplier]
+            step(hall, Payout(now, supplier, max(1, owed // 2)))
+        else:
+            buyer = rng.choice(buyers)
+            step(hall, Suspend(now, buyer, not accounts.members[buyer].suspended))
+    for hall in HALLS:
+        step(hall, Advance(now + 60_000))  # the day runs out: rounds lapse, windows close
+    final = market_json({h: e.state for h, e in engines.items()}, accounts)
+    return Day(steps, offered, final)
+
+
+# ---------------------------------------------------------------------------- the child
+
+
+def run_child(url: str, seed: int, presses: int, snapshot_every: int) -> int:
+    """Trade the day from where the journal stops; print each sale once it is committed."""
+    from jiqun.market.journal import DurableMarket
+
+    market = DurableMarket.open(url, snapshot_every=snapshot_every, lock_wait_s=20.0)
+    for hall in HALLS:
+        market.add_hall(hall, CLOCK, MARKET)
+    day = trading_day(seed, presses)
+    if market.seq > len(day.steps):
+        print(f"ERROR journal has {market.seq} inputs, the day {len(day.steps)}", flush=True)
+        return 3
+    if market.seq and market.last_input() != (
+        day.steps[market.seq - 1].hall,
+        *encode(day.steps[market.seq - 1].event),
+    ):
+        print(f"ERROR journal input {market.seq} is not step {market.seq - 1}", flush=True)
+        return 3
+    print(f"READY {market.seq} {market.snapshot_seq}", flush=True)
+    out = sys.stdout
+    for index in range(market.seq, len(day.steps)):
+        s = day.steps[index]
+        outputs = market.submit(s.hall, s.event)
+        seq = index + 1
+        for i, o in enumerate(outputs):
+            if isinstance(o, Sale):
+                out.write(
+                    json.dumps({"seq": seq, "out": i, "lot": o.lot, "buyer": o.buyer, "qty": o.qty})
+                    + "\n"
+                )
+                out.flush()
+    print("DONE", flush=True)
+    market.close()
+    return 0
+
+
+# ---------------------------------------------------------------------------- the parent
+
+
+@dataclass
+class HarnessResult:
+    kills: int = 0
+    runs: int = 0
+    acked: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
+    resumed_at: list[int] = field(default_factory=list)
+    journal_inputs: int = 0
+    sales_in_ledger: int = 0
+    seconds: float = 0.0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _read_acks(path: Path, result: HarnessResult) -> tuple[bool, str, int | None]:
+    """Collect the complete lines a child wrote: (finished, last other line, resumed after)."""
+    done, status, ready = False, "", None
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    for line in text.split("\n")[:-1]:  # a last line without its newline was not written
+        if line.startswith("{"):
+            ack = json.loads(line)
+            result.acked[(ack["seq"], ack["out"])] = ack
+        elif line == "DONE":
+            done = True
+        elif line.startswith("READY"):
+            ready = int(line.split()[1])
+            result.resumed_at.append(ready)
+        else:
+            status = line
+    return done, status, ready
+
+
+def run_harness(
+    workdir: Path,
+    *,
+    url: str | None = None,
+    seed: int = 20260601,
+    presses: int = 3000,
+    kills: int = 5,
+    snapshot_every: int = 500,
+    max_delay_s: float = 1.5,
+    rng_seed: int = 7,
+    log: Callable[[str], None] = lambda _: None,
+) -> HarnessResult:
+    """Kill the child ``kills`` times at random moments, let it finish, then verify."""
+    started = time.perf_counter()
+    workdir.mkdir(parents=True, exist_ok=True)
+    url = url or f"sqlite:///{workdir / 'crash.db'}"
+    rng = random.Random(rng_seed)
+    result = HarnessResult()
+    finished = False
+    while not finished:
+        run = result.runs
+        result.runs += 1
+        out, err = workdir / f"child-{run}.out", workdir / f"child-{run}.err"
+        killing = result.kills < kills
+        with out.open("wb") as stdout, err.open("wb") as stderr:
+            child = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "jiqun.market.crashtest",
+                    "child",
+                    url,
+                    str(seed),
+                    str(presses),
+                    "--snapshot-every",
+                    str(snapshot_every),
+                ],
+                stdout=stdout,
+                stderr=stderr,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+            if killing:
+                _kill_at_random(child, out, rng, max_delay_s)
+                result.kills += 1
+            code = child.wait(timeout=600)
+        finished, status, ready = _read_acks(out, result)
+        how = "killed" if killing else f"exit {code}"
+        where = "before recovering" if ready is None else f"resumed after input {ready}"
+        log(f"run {run}: {how}, {where}; {len(result.acked)} sales acknowledged so far")
+        if not killing and not finished:
+            message = err.read_text(encoding="utf-8").strip().splitlines()
+            result.problems.append(
+                f"run {run} exited {code} without finishing: {status or (message or ['?'])[-1]}"
+            )
+            break
+    if not result.problems:
+        verify(url, seed, presses, result)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _kill_at_random(
+    child: subprocess.Popen[bytes], out: Path, rng: random.Random, max_delay_s: float
+) -> None:
+    """SIGKILL the child: mostly while it trades, sometimes while it is still recovering."""
+    deadline = time.monotonic() + 60
+    if rng.random() < 0.2:
+        time.sleep(rng.uniform(0.0, 0.8))  # during start-up and recovery
+    else:
+        while time.monotonic() < deadline and child.poll() is None:
+            if out.exists() and b"READY" in out.read_bytes()[:200]:
+                break
+            time.sleep(0.005)
+        time.sleep(rng.uniform(0.0, max_delay_s))
+    if child.poll() is None:
+        child.send_signal(signal.SIGKILL)
+
+
+def verify(url: str, seed: int, presses: int, result: HarnessResult) -> None:
+    """The M6 proof, appended to ``result.problems`` (empty: everything holds)."""
+    from jiqun.market.journal import DurableMarket, ledger_key
+
+    day = trading_day(seed, presses)
+    problems = result.problems
+    with DurableMarket.open(url, snapshot_every=0, lock_wait_s=20.0) as market:
+        result.journal_inputs = market.seq
+        if market.seq != len(day.steps):
+            problems.append(f"journal has {market.seq} inputs, the day {len(day.steps)}")
+        # every acknowledged sale is in the ledger, as acknowledged
+        for (seq, out), ack in sorted(result.acked.items()):
+            txn = market.ledger.get(ledger_key(seq, out))
+            if txn is None:
+                problems.append(f"acknowledged sale {seq}.{out} is not in the ledger")
+            elif (txn.kind, txn.meta.get("lot"), txn.meta.get("buyer"), txn.meta.get("qty")) != (
+                "sale",
+                ack["lot"],
+                ack["buyer"],
+                ack["qty"],
+            ):
+                problems.append(f"sale {seq}.{out} differs: ledger {txn.meta}, acknowledged {ack}")
+        # no unit sold twice
+        sold_in_ledger = market.ledger.sold_units()
+        result.sales_in_ledger = sum(n for n, _ in sold_in_ledger.values())
+        for hall, engine in market.halls.items():
+            for s in engine.state.lots:
+                units = day.offered.get(s.lot.id)
+                if units is None or units != s.lot.units:
+                    problems.append(f"{hall} {s.lot.id}: offered {units}, engine {s.lot.units}")
+                    continue
+                if s.sold + s.withdrawn > units:
+                    problems.append(
+                        f"{s.lot.id}: sold {s.sold} + withdrawn {s.withdrawn} > {units}"
+                    )
+                booked = sold_in_ledger.get(s.lot.id, (0, 0))[1]
+                if booked != s.sold:
+                    problems.append(f"{s.lot.id}: ledger sold {booked} units, engine {s.sold}")
+        # every account equals its entries
+        reconciliation = market.ledger.reconcile()
+        for check in reconciliation.checks:
+            if not check.ok:
+                problems.append(f"reconcile {check.name}: {'; '.join(check.details)}")
+        # recovered == replay of the journal; engine balances == ledger balances
+        problems += [f"verify: {p}" for p in market.verify()[:20]]
+        # recovered == the same day with no crash
+        if market.state() != day.final:
+            problems.append("the recovered state differs from the crash-free run of the day")
+
+
+# ---------------------------------------------------------------------------- command line
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m jiqun.market.crashtest")
+    sub = parser.add_subparsers(dest="command", required=True)
+    child = sub.add_parser("child", help="trade the day (the process the harness kills)")
+    child.add_argument("url")
+    child.add_argument("seed", type=int)
+    child.add_argument("presses", type=int)
+    child.add_argument("--snapshot-every", type=int, default=500)
+    args = parser.parse_args(argv)
+    return run_child(args.url, args.seed, args.presses, args.snapshot_every)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
