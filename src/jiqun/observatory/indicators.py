@@ -1,0 +1,497 @@
+"""Indicators of economic geography over a long table of activity (PRODUCT.md O4).
+
+Every function takes a polars frame in *long* form — one row per region × industry with the
+columns ``region``, ``industry`` and ``value`` (duplicates are summed, missing pairs count as
+zero) — and returns a frame keyed by region and/or industry. Everything is vectorised: polars
+expressions over the whole table, or numpy over the dense region × industry matrix; nothing
+loops over rows in Python.
+
+Notation (x any measure: revenue, employees or firms):
+
+* x_ri  activity of industry i in region r; x_r· = Σ_i x_ri; x_·i = Σ_r x_ri; x·· = Σ x_ri;
+* s_ri = x_ri / x_·i  region r's share of industry i; x_r = x_r· / x··  region r's share of all
+  activity (the reference distribution of "no localisation");
+* σ_ri = x_ri / x_r·  industry i's share of region r; σ_i = x_·i / x··  its share of all
+  activity (the reference distribution of "no specialisation").
+
+Functions with ``of="industry"`` describe how an industry is spread over regions (localisation,
+concentration); ``of="region"`` how a region's activity is spread over industries
+(specialisation, diversity). The same formula is applied with the roles swapped.
+
+A key whose total is zero has no shares: its indices are null, never NaN or an exception.
+
+``firm_table`` and ``activity_table`` build the tables from a :class:`Register`: one year, one
+level of industry (cluster, GB/T 4754 division, group or class) and one measure.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import polars as pl
+from numpy.typing import NDArray
+
+from jiqun.i18n import current_lang
+from jiqun.observatory.clusters import ClusterDefinitions
+from jiqun.observatory.errors import FileProblem, UserError
+from jiqun.observatory.register import Register
+from jiqun.observatory.stats import CLUSTER, with_clusters
+
+REGION = "region"
+INDUSTRY = "industry"
+VALUE = "value"
+
+Level = Literal["cluster", "division", "group", "class"]
+Measure = Literal["revenue", "employees", "firms"]
+Of = Literal["industry", "region"]
+
+LEVELS: tuple[Level, ...] = ("cluster", "division", "group", "class")
+MEASURES: tuple[Measure, ...] = ("revenue", "employees", "firms")
+_DIGITS: dict[Level, int] = {"division": 2, "group": 3, "class": 4}
+
+F64 = NDArray[np.float64]
+
+
+class NoIndustryCodes(UserError):
+    """A code level (division, group, class) was asked of a register without industry codes."""
+
+    def __init__(self, source: str, level: str) -> None:
+        self.source = source
+        self.level = level
+        super().__init__(self.lines()[0])
+
+    def lines(self, lang: str | None = None) -> list[str]:
+        if (lang or current_lang()) == "zh":
+            return [f"{self.source}：登记表没有“行业代码”列，无法按行业{self.level}层级计算"]
+        return [f"{self.source}: the register has no industry code column: no {self.level} level"]
+
+
+# --------------------------------------------------------------------------------------------
+# Tables from a register
+# --------------------------------------------------------------------------------------------
+
+
+def firm_table(
+    register: Register,
+    *,
+    year: int | None = None,
+    level: Level = "division",
+    measure: Measure = "revenue",
+    definitions: ClusterDefinitions | None = None,
+) -> pl.DataFrame:
+    """One row per firm of ``year`` (default: the latest): ``region`` (its town), ``industry``
+    at ``level`` and ``value`` of ``measure`` (revenue in 万元, employees, or 1 per firm).
+
+    Levels: ``cluster`` (the register's cluster column, else ``definitions`` or the default
+    definitions over industry codes, as :func:`jiqun.observatory.stats.with_clusters`);
+    ``division``/``group``/``class``: the first 2/3/4 digits of the GB/T 4754 industry code.
+    A firm whose code is shorter than the level (a 2-digit code at the class level), with no
+    cluster, or with no town, cannot be placed and is left out. A missing revenue or employee
+    count counts as zero.
+    """
+    years = register.years()
+    if year is None:
+        year = years[-1]
+    if year not in years:
+        raise FileProblem(register.source, "no_year", year=year, years="、".join(map(str, years)))
+    if level == "cluster":
+        frame = with_clusters(register, definitions)
+        industry = pl.col(CLUSTER)
+    else:
+        if "industry_code" not in register.present:
+            raise NoIndustryCodes(register.source, level)
+        frame = register.frame
+        digits = _DIGITS[level]
+        code = pl.col("industry_code")
+        industry = pl.when(code.str.len_chars() >= digits).then(code.str.slice(0, digits))
+    amount = pl.col(measure) if measure != "firms" else pl.lit(1.0)
+    value = amount.cast(pl.Float64).fill_null(0.0)
+    return (
+        frame.lazy()
+        .filter(pl.col("year") == year)
+        .select(
+            pl.col("town").alias(REGION),
+            industry.alias(INDUSTRY),
+            value.alias(VALUE),
+        )
+        .drop_nulls([REGION, INDUSTRY])
+        .collect()
+    )
+
+
+def activity_table(
+    register: Register,
+    *,
+    year: int | None = None,
+    level: Level = "division",
+    measure: Measure = "revenue",
+    definitions: ClusterDefinitions | None = None,
+) -> pl.DataFrame:
+    """x_ri: the :func:`firm_table` summed per region × industry, sorted by both."""
+    firms = firm_table(register, year=year, level=level, measure=measure, definitions=definitions)
+    return aggregate(firms)
+
+
+def aggregate(table: pl.DataFrame) -> pl.DataFrame:
+    """One row per region × industry: values summed (nulls as 0), sorted by region, industry."""
+    return (
+        table.lazy()
+        .group_by(REGION, INDUSTRY)
+        .agg(pl.col(VALUE).cast(pl.Float64).fill_null(0.0).sum())
+        .sort(REGION, INDUSTRY)
+        .collect()
+    )
+
+
+def _dense(table: pl.DataFrame) -> pl.LazyFrame:
+    """Every region × industry pair of the table (absent pairs as 0) with the totals
+    x_r· (``_region_total``), x_·i (``_industry_total``) and x·· (``_total``)."""
+    x = aggregate(table).lazy()
+    regions = x.select(REGION).unique()
+    industries = x.select(INDUSTRY).unique()
+    return (
+        regions.join(industries, how="cross")
+        .join(x, on=[REGION, INDUSTRY], how="left")
+        .with_columns(pl.col(VALUE).fill_null(0.0))
+        .with_columns(
+            pl.col(VALUE).sum().over(REGION).alias("_region_total"),
+            pl.col(VALUE).sum().over(INDUSTRY).alias("_industry_total"),
+            pl.col(VALUE).sum().alias("_total"),
+        )
+    )
+
+
+def _ratio(num: pl.Expr, den: pl.Expr) -> pl.Expr:
+    """num / den, null where den is zero."""
+    return pl.when(den != 0).then(num / den)
+
+
+def _shares(table: pl.DataFrame, of: Of) -> pl.LazyFrame:
+    """Dense rows with ``_key`` (the industry or region described), ``_s`` (its share in each
+    ``_other`` key: s_ri or σ_ri) and ``_ref`` (the reference share: x_r or σ_i)."""
+    if of not in ("industry", "region"):
+        raise ValueError(f"of must be 'industry' or 'region', not {of!r}")
+    key, other = (INDUSTRY, REGION) if of == "industry" else (REGION, INDUSTRY)
+    own, ref = ("_industry_total", "_region_total")
+    if of == "region":
+        own, ref = ref, own
+    return _dense(table).select(
+        pl.col(key).alias("_key"),
+        pl.col(other).alias("_other"),
+        pl.col(VALUE),
+        _ratio(pl.col(VALUE), pl.col(own)).alias("_s"),
+        _ratio(pl.col(ref), pl.col("_total")).alias("_ref"),
+    )
+
+
+def _keyed(frame: pl.LazyFrame, of: Of) -> pl.DataFrame:
+    return frame.rename({"_key": of}).sort(of).collect()
+
+
+def _defined(expr: pl.Expr, name: str) -> pl.Expr:
+    """An aggregate over a key's rows, null when the key has no shares (zero total)."""
+    return pl.when(pl.col("_s").is_not_null().all()).then(expr).alias(name)
+
+
+# --------------------------------------------------------------------------------------------
+# Location quotients, concentration, specialisation
+# --------------------------------------------------------------------------------------------
+
+
+def location_quotients(table: pl.DataFrame) -> pl.DataFrame:
+    """Location quotient LQ_ri = (x_ri / x_r·) / (x_·i / x··) = σ_ri / σ_i
+    (EconGeo ``location_quotient``, REAT ``locq``; Balassa's RCA in trade).
+
+    One row per region × industry of the (aggregated) table, with ``region_share`` = σ_ri (the
+    industry's share of the region's activity), ``industry_share`` = s_ri (the region's share of
+    the industry) and ``lq``. The activity-weighted mean of the LQs is 1 in every region
+    (Σ_i σ_i LQ_ri = 1) and in every industry (Σ_r x_r LQ_ri = 1).
+    """
+    x = aggregate(table).lazy()
+    return (
+        x.with_columns(
+            pl.col(VALUE).sum().over(REGION).alias("_rt"),
+            pl.col(VALUE).sum().over(INDUSTRY).alias("_it"),
+            pl.col(VALUE).sum().alias("_t"),
+        )
+        .with_columns(
+            _ratio(pl.col(VALUE), pl.col("_rt")).alias("region_share"),
+            _ratio(pl.col(VALUE), pl.col("_it")).alias("industry_share"),
+        )
+        .with_columns(
+            _ratio(pl.col("region_share"), _ratio(pl.col("_it"), pl.col("_t"))).alias("lq")
+        )
+        .drop("_rt", "_it", "_t")
+        .collect()
+    )
+
+
+def hhi(table: pl.DataFrame, of: Of = "industry") -> pl.DataFrame:
+    """Herfindahl–Hirschman index and effective number.
+
+    ``of="industry"``: HHI_i = Σ_r s_ri², the concentration of industry i across regions;
+    ``of="region"``: HHI_r = Σ_i σ_ri², the concentration of region r across industries
+    (1 − HHI_r is the Gibbs–Martin diversity). ``effective_number`` = 1 / HHI: the number of
+    equal regions (industries) that would give the same HHI (Adelman 1969; REAT ``herf``,
+    EconGeo ``herfindahl``). Equal shares over n give HHI = 1/n, effective number n.
+    Columns: the key, ``total``, ``hhi``, ``effective_number``.
+    """
+    frame = (
+        _shares(table, of)
+        .group_by("_key")
+        .agg(
+            pl.col(VALUE).sum().alias("total"),
+            _defined((pl.col("_s") ** 2).sum(), "hhi"),
+        )
+        .with_columns(_ratio(pl.lit(1.0), pl.col("hhi")).alias("effective_number"))
+    )
+    return _keyed(frame, of)
+
+
+def concentration_ratio(table: pl.DataFrame, n: int = 3, of: Of = "industry") -> pl.DataFrame:
+    """Concentration ratio CR_n: the summed shares of the n largest regions of an industry
+    (``of="industry"``: Σ of the n largest s_ri) or of the n largest industries of a region
+    (``of="region"``) (Bain 1951; REAT ``conc``). CR_n of k ≤ n keys is 1.
+    Columns: the key, ``cr``.
+    """
+    if n < 1:
+        raise ValueError("n must be at least 1")
+    frame = _shares(table, of).group_by("_key").agg(_defined(pl.col("_s").top_k(n).sum(), "cr"))
+    return _keyed(frame, of)
+
+
+def krugman(table: pl.DataFrame) -> pl.DataFrame:
+    """Krugman specialisation index of each region K_r = Σ_i |σ_ri − σ_i| (Krugman 1991;
+    EconGeo ``krugman_index``): the distance between the region's industry mix and the whole
+    table's, 0 (same mix) to 2 (no industry in common). Columns: ``region``, ``krugman``.
+    """
+    frame = (
+        _shares(table, "region")
+        .group_by("_key")
+        .agg(_defined((pl.col("_s") - pl.col("_ref")).abs().sum(), "krugman"))
+    )
+    return _keyed(frame, "region")
+
+
+def hoover(table: pl.DataFrame, of: Of = "industry") -> pl.DataFrame:
+    """Hoover index, the coefficient of localisation (Hoover 1936; REAT ``hoover``):
+    ``of="industry"``: ½ Σ_r |s_ri − x_r|, the share of the industry that would have to move
+    for it to be spread like all activity (0 none, → 1 all in an otherwise empty region);
+    ``of="region"``: ½ Σ_i |σ_ri − σ_i| (= K_r / 2, the coefficient of specialisation).
+    Columns: the key, ``hoover``.
+    """
+    frame = (
+        _shares(table, of)
+        .group_by("_key")
+        .agg(_defined(0.5 * (pl.col("_s") - pl.col("_ref")).abs().sum(), "hoover"))
+    )
+    return _keyed(frame, of)
+
+
+def theil(table: pl.DataFrame, of: Of = "industry") -> pl.DataFrame:
+    """Theil entropy index relative to activity (Theil 1967; the relative entropy of
+    Brülhart & Traeger 2005, "Theil index of localisation"):
+    ``of="industry"``: T_i = Σ_r s_ri ln(s_ri / x_r) = Σ_r s_ri ln LQ_ri;
+    ``of="region"``: T_r = Σ_i σ_ri ln(σ_ri / σ_i). 0 ln 0 = 0; T = 0 when the key is spread
+    exactly like all activity, larger when localised (specialised).
+    REAT ``theil`` is the absolute version, Σ s ln(n s), which compares with equal shares
+    instead of with activity. Columns: the key, ``theil``.
+    """
+    term = pl.when(pl.col("_s") > 0).then(pl.col("_s") * (pl.col("_s") / pl.col("_ref")).log())
+    frame = _shares(table, of).group_by("_key").agg(_defined(term.fill_null(0.0).sum(), "theil"))
+    return _keyed(frame, of)
+
+
+def locational_gini(table: pl.DataFrame, of: Of = "industry") -> pl.DataFrame:
+    """Locational Gini coefficient (Krugman 1991, ch. 2; EconGeo ``locational_gini``).
+
+    ``of="industry"``: sort the regions by LQ_ri ascending and draw the Lorenz curve of the
+    cumulative industry share S_k = Σ_{j≤k} s_ri against the cumulative share of all activity
+    X_k = Σ_{j≤k} x_r; G_i = 1 − Σ_k x_k (S_k + S_{k−1}), twice the area between the curve and
+    the diagonal: 0 when the industry is spread like all activity, → 1 when it sits in one
+    small region. ``of="region"``: the same over industries with σ (specialisation Gini,
+    REAT ``gini.spec``-like with activity as the reference).
+    EconGeo reports the area itself (theoretical maximum 0.5), i.e. G / 2.
+    Columns: the key, ``gini``.
+    """
+    frame = (
+        _shares(table, of)
+        .with_columns(_ratio(pl.col("_s"), pl.col("_ref")).fill_null(0.0).alias("_lq"))
+        .sort("_key", "_lq")
+        .with_columns(pl.col("_s").cum_sum().over("_key").alias("_S"))
+        .group_by("_key")
+        .agg(_defined(1.0 - (pl.col("_ref") * (2.0 * pl.col("_S") - pl.col("_s"))).sum(), "gini"))
+    )
+    return _keyed(frame, of)
+
+
+# --------------------------------------------------------------------------------------------
+# Ellison–Glaeser and Maurel–Sédillot
+# --------------------------------------------------------------------------------------------
+
+
+def agglomeration(firms: pl.DataFrame, reference: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Ellison–Glaeser and Maurel–Sédillot agglomeration indices of each industry.
+
+    ``firms`` has one row per firm (plant): ``region``, ``industry``, ``value``. ``reference``
+    (``region``, ``value``) gives the regions' total activity x_r· when it is not the firms'
+    own (e.g. all employment of the region, as REAT's ``e_j``); by default x_r comes from the
+    firms of every industry. With z_k = firm k's share of its industry:
+
+    * H_i = Σ_k z_k², the Herfindahl index of the industry's firms (``herfindahl``);
+    * G_i = Σ_r (s_ri − x_r)², raw geographic concentration (``g``);
+    * Ellison & Glaeser (1997), REAT ``ellison.a``:
+      γ_EG = [G_i − (1 − Σ_r x_r²) H_i] / [(1 − Σ_r x_r²)(1 − H_i)]  (``eg``);
+    * Maurel & Sédillot (1999):
+      γ_MS = [Σ_r s_ri² − Σ_r x_r² − H_i (1 − Σ_r x_r²)] / [(1 − Σ_r x_r²)(1 − H_i)]  (``ms``).
+
+    Both are 0 in expectation when firms locate like darts thrown at a board weighted by x_r,
+    positive when the industry is agglomerated beyond what its firm sizes explain, negative
+    when dispersed. They are undefined (null) for an industry of one firm (H_i = 1).
+    Columns: ``industry``, ``firms``, ``total``, ``herfindahl``, ``g``, ``eg``, ``ms``.
+    """
+    fl = firms.lazy().select(REGION, INDUSTRY, pl.col(VALUE).cast(pl.Float64).fill_null(0.0))
+    per_industry = fl.group_by(INDUSTRY).agg(
+        pl.len().alias("firms"),
+        pl.col(VALUE).sum().alias("total"),
+        _ratio((pl.col(VALUE) ** 2).sum(), pl.col(VALUE).sum() ** 2).alias("herfindahl"),
+    )
+    x = fl.group_by(REGION, INDUSTRY).agg(pl.col(VALUE).sum())
+    if reference is None:
+        region_total = x.group_by(REGION).agg(pl.col(VALUE).sum().alias("_xr"))
+    else:
+        region_total = (
+            reference.lazy().group_by(REGION).agg(pl.col(VALUE).cast(pl.Float64).sum().alias("_xr"))
+        )
+        missing = x.select(REGION).unique().join(region_total, on=REGION, how="anti").collect()
+        if missing.height:
+            raise ValueError(f"reference has no total for regions {missing[REGION].to_list()}")
+    region_total = region_total.with_columns((pl.col("_xr") / pl.col("_xr").sum()).alias("_xr"))
+    sum_x2 = region_total.select((pl.col("_xr") ** 2).sum().alias("_sx2"))
+    dense = (
+        region_total.join(per_industry.select(INDUSTRY, "total"), how="cross")
+        .join(x, on=[REGION, INDUSTRY], how="left")
+        .with_columns(_ratio(pl.col(VALUE).fill_null(0.0), pl.col("total")).alias("_s"))
+    )
+    g = dense.group_by(INDUSTRY).agg(
+        _defined(((pl.col("_s") - pl.col("_xr")) ** 2).sum(), "g"),
+        _defined((pl.col("_s") ** 2).sum(), "_ss2"),
+    )
+    h, sx2 = pl.col("herfindahl"), pl.col("_sx2")
+    den = (1.0 - sx2) * (1.0 - h)
+    return (
+        per_industry.join(g, on=INDUSTRY)
+        .join(sum_x2, how="cross")
+        .with_columns(
+            _ratio(pl.col("g") - (1.0 - sx2) * h, den).alias("eg"),
+            _ratio(pl.col("_ss2") - sx2 - h * (1.0 - sx2), den).alias("ms"),
+        )
+        .select(INDUSTRY, "firms", "total", "herfindahl", "g", "eg", "ms")
+        .sort(INDUSTRY)
+        .collect()
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Relatedness
+# --------------------------------------------------------------------------------------------
+
+
+def proximity_matrix(mcp: F64) -> F64:
+    """Proximity φ_ij = Σ_r M_ri M_rj / max(k_i, k_j), k_i = Σ_r M_ri (Hidalgo, Klinger,
+    Barabási & Hausmann 2007): the smaller of the two conditional probabilities that a region
+    specialised in one industry is specialised in the other. φ_ii = 1 for a present industry;
+    pairs involving an absent industry (k = 0) get 0. ``mcp``: regions × industries, 0/1.
+    """
+    k = mcp.sum(axis=0)
+    co = mcp.T @ mcp
+    big = np.maximum(k[:, None], k[None, :])
+    out: F64 = np.divide(co, big, out=np.zeros_like(co), where=big > 0)
+    return out
+
+
+def density_matrix(mcp: F64, phi: F64, *, self_proximity: bool = False) -> F64:
+    """Relatedness density ω_ri = Σ_j M_rj φ_ij / Σ_j φ_ij (Hidalgo et al. 2007): the share of
+    industry i's related industries (weighted by proximity) in which region r is specialised.
+
+    By default j runs over the other industries (j ≠ i: φ_ii is set to 0), as in the Growth
+    Lab's Stata ``ecomplexity`` (``proxdiscrete.ado`` subtracts the identity) and EconGeo's
+    ``relatedness_density`` (which reports percent, 100 ω). ``self_proximity=True`` keeps
+    φ_ii = 1, as the Python ``ecomplexity`` 0.5 does: a region's own specialisation in i then
+    adds to ω_ri. An industry with no related industry (Σ_j φ_ij = 0) has density 0.
+    """
+    if not self_proximity:
+        phi = phi.copy()
+        np.fill_diagonal(phi, 0.0)
+    weight = phi.sum(axis=1)
+    num = mcp @ phi
+    out: F64 = np.divide(num, weight[None, :], out=np.zeros_like(num), where=weight[None, :] > 0)
+    return out
+
+
+def _matrix(table: pl.DataFrame) -> tuple[pl.Series, pl.Series, F64]:
+    """Sorted regions, sorted industries and the dense matrix x_ri (numpy scatter)."""
+    x = aggregate(table)
+    regions = x[REGION].unique().sort()
+    industries = x[INDUSTRY].unique().sort()
+    idx = x.select(
+        (pl.col(REGION).rank("dense") - 1).alias("r"),
+        (pl.col(INDUSTRY).rank("dense") - 1).alias("i"),
+    )
+    mat = np.zeros((regions.len(), industries.len()))
+    mat[idx["r"].to_numpy(), idx["i"].to_numpy()] = x[VALUE].to_numpy()
+    return regions, industries, mat
+
+
+def specialisation_matrix(values: F64, threshold: float = 1.0) -> F64:
+    """M_ri = [LQ_ri ≥ threshold] as 0/1 floats; a region or industry with no activity has
+    no specialisation (its LQ is undefined)."""
+    rt = values.sum(axis=1, keepdims=True)
+    it = values.sum(axis=0, keepdims=True)
+    total = values.sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lq = (values / rt) / (it / total)
+    return np.where(np.nan_to_num(lq) >= threshold, 1.0, 0.0)
+
+
+def proximity(table: pl.DataFrame, threshold: float = 1.0) -> pl.DataFrame:
+    """Proximity of every ordered pair of distinct industries, from co-specialisation of
+    regions (M = [LQ ≥ threshold]; see :func:`proximity_matrix`).
+    Columns: ``industry``, ``other``, ``proximity`` (symmetric: both orders are listed).
+    """
+    _, industries, values = _matrix(table)
+    phi = proximity_matrix(specialisation_matrix(values, threshold))
+    n = industries.len()
+    i, j = np.divmod(np.arange(n * n), n)
+    keep = i != j
+    return pl.DataFrame(
+        {
+            INDUSTRY: industries.gather(i[keep]),
+            "other": industries.gather(j[keep]),
+            "proximity": phi.ravel()[keep],
+        }
+    )
+
+
+def relatedness_density(
+    table: pl.DataFrame, threshold: float = 1.0, *, self_proximity: bool = False
+) -> pl.DataFrame:
+    """Relatedness density of every region in every industry (see :func:`density_matrix`):
+    how much of what is related to industry i the region already specialises in — the
+    industries it is closest to entering are those with M_ri = 0 and the highest density.
+    Columns: ``region``, ``industry``, ``mcp`` (0/1), ``density`` (0–1).
+    """
+    regions, industries, values = _matrix(table)
+    mcp = specialisation_matrix(values, threshold)
+    density = density_matrix(mcp, proximity_matrix(mcp), self_proximity=self_proximity)
+    n_r, n_i = values.shape
+    r, i = np.divmod(np.arange(n_r * n_i), n_i)
+    return pl.DataFrame(
+        {
+            REGION: regions.gather(r),
+            INDUSTRY: industries.gather(i),
+            "mcp": pl.Series(mcp.ravel(), dtype=pl.Float64).cast(pl.Int8),
+            "density": density.ravel(),
+        }
+    )
