@@ -96,6 +96,7 @@ class DurableMarket:
         self.snapshot_error: Exception | None = None
         self._stale = True
         self._lock: _WriterLock | None = None
+        self._writer: Connection | None = None  # kept between inputs; dropped on any error
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -128,6 +129,7 @@ class DurableMarket:
         return market
 
     def close(self) -> None:
+        self._drop_writer()
         if self._lock is not None:
             self._lock.release()
             self._lock = None
@@ -187,13 +189,16 @@ class DurableMarket:
         kind, payload = encode(event)
         self._stale = True  # until the commit is through, memory may be ahead of the database
         try:
-            with self.ledger.begin() as work:
+            if self._writer is None:
+                self._writer = self.engine.connect()
+            with self.ledger.begin(self._writer) as work:
                 work.cursor.execute(
                     work.sql.insert_journal, (seq, hall, kind, _compact(payload), event.at_ms)
                 )
                 outputs = engine.apply(event)
                 self._book(work, self.configs[hall], seq, event, outputs)
         except BaseException:
+            self._drop_writer()
             self._restore()
             raise
         self.seq, self._stale = seq, False
@@ -204,6 +209,15 @@ class DurableMarket:
             except Exception as e:  # the input is committed: a missed snapshot only costs time
                 self.snapshot_error = e
         return outputs
+
+    def _drop_writer(self) -> None:
+        """Forget the writer's connection: after an error its state is not to be trusted (the
+        server may have gone away), and a fresh one from the pool costs little."""
+        if self._writer is not None:
+            with contextlib.suppress(Exception):
+                self._writer.invalidate()
+                self._writer.close()
+            self._writer = None
 
     def _restore(self) -> None:
         # If this fails too, the market stays stale and the next submit tries again; the

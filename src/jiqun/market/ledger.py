@@ -634,11 +634,15 @@ class SqlLedger(_Operations):
         self._ids: dict[str, int] = {}  # account ids known to be committed
 
     @contextmanager
-    def begin(self) -> Iterator[LedgerWork]:
-        """One database transaction; callers (the journal) add their own writes to it."""
-        with self.engine.begin() as conn:
-            work = LedgerWork(self, conn)
-            yield work
+    def begin(self, conn: Connection | None = None) -> Iterator[LedgerWork]:
+        """One database transaction, on ``conn`` if given (a writer that keeps its
+        connection saves the pool's round trips); callers add their own writes to it."""
+        if conn is None:
+            with self.engine.begin() as own, LedgerWork(self, own) as work:
+                yield work
+        else:
+            with conn.begin(), LedgerWork(self, conn) as work:
+                yield work
         self._ids.update(work.new_ids)
 
     def _retrying(self, action: Any) -> Any:
@@ -854,6 +858,16 @@ class LedgerWork:
         self.sql = _HOT_SQL[self.postgres]
         self._cursor: Any = None
 
+    def __enter__(self) -> LedgerWork:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Close the driver's cursor before the transaction ends: a SQLite statement left
+        open would keep the write lock alive in a connection that is being thrown away."""
+        if self._cursor is not None:
+            self._cursor.close()
+            self._cursor = None
+
     @property
     def cursor(self) -> Any:
         """The driver's cursor, inside this same transaction."""
@@ -981,22 +995,23 @@ class LedgerWork:
             deltas[account_id] = deltas.get(account_id, 0) + delta
             if guarded(e.account):
                 watched[account_id] = e.account
-        falling = sorted(i for i in watched if deltas[i] < 0)
+        falling = {i for i in watched if deltas[i] < 0}
+        # Lock every account of the transaction in one order (no two writers can deadlock),
+        # then check the falling wallets and proceeds against the locked balances.
+        # Lock every account of the transaction in one order (no two writers can deadlock),
+        # then check the falling wallets and proceeds against the locked balances.
         cursor, sql = self.cursor, self.sql
-        if falling:
-            cursor.execute(sql.lock(len(falling)), falling)
+        if deltas:
+            cursor.execute(sql.lock(len(deltas)), sorted(deltas))
             for account_id, balance in cursor.fetchall():
-                if balance + deltas[account_id] < 0:
+                if account_id in falling and balance + deltas[account_id] < 0:
                     raise InsufficientFunds(f"{watched[account_id]} would go below zero")
-        cursor.execute(sql.insert_txn, (txn.key, txn.kind, txn.at_ms, digest, _canonical(txn.meta)))
-        txn_id = cursor.fetchone()[0]
-        if txn.entries:
-            cursor.executemany(
-                sql.insert_entry, [(txn_id, ids[e.account], e.amount_fen) for e in txn.entries]
-            )
-        changed = [(d, i) for i, d in deltas.items() if d]
+        meta = _canonical(txn.meta)
+        pairs = [(ids[e.account], e.amount_fen) for e in txn.entries]
+        sql.insert(cursor, (txn.key, txn.kind, txn.at_ms, digest, meta), pairs)
+        changed = [(i, d) for i, d in deltas.items() if d]
         if changed:
-            cursor.executemany(sql.add_to_balance, changed)
+            sql.add(cursor, changed)
         return txn
 
 
@@ -1005,22 +1020,18 @@ class HotSql:
     run on its own cursor: going through SQLAlchemy's statement machinery cost more than
     the statements themselves and held SQLite under 1,000 sales/s."""
 
-    def __init__(self, postgres: bool) -> None:
-        self.p = p = "%s" if postgres else "?"
-        self.for_update = " FOR UPDATE" if postgres else ""  # SQLite: BEGIN IMMEDIATE
-        self.insert_txn = (
-            "INSERT INTO transactions (key, kind, at_ms, content_hash, meta) "
-            f"VALUES ({p}, {p}, {p}, {p}, {p}) RETURNING id"
-        )
-        self.insert_entry = (
-            f"INSERT INTO entries (txn_id, account_id, amount_fen) VALUES ({p}, {p}, {p})"
-        )
-        self.add_to_balance = (
-            f"UPDATE balances SET balance_fen = balance_fen + {p} WHERE account_id = {p}"
-        )
+    p = "?"
+    for_update = ""  # SQLite: BEGIN IMMEDIATE has already serialised the writers
+
+    def __init__(self) -> None:
+        p = self.p
         self.insert_journal = (
             "INSERT INTO journal (seq, hall, kind, payload, at_ms) "
             f"VALUES ({p}, {p}, {p}, {p}, {p})"
+        )
+        self.insert_txn = (
+            "INSERT INTO transactions (key, kind, at_ms, content_hash, meta) "
+            f"VALUES ({p}, {p}, {p}, {p}, {p}) RETURNING id"
         )
 
     def lock(self, n: int) -> str:
@@ -1030,5 +1041,48 @@ class HotSql:
             f"WHERE account_id IN ({marks}) ORDER BY account_id{self.for_update}"
         )
 
+    def insert(self, cursor: Any, header: tuple[Any, ...], pairs: list[tuple[int, int]]) -> None:
+        """The transaction's row and its entries (in-process calls: cheap on SQLite)."""
+        cursor.execute(self.insert_txn, header)
+        txn_id = cursor.fetchone()[0]
+        cursor.executemany(
+            "INSERT INTO entries (txn_id, account_id, amount_fen) VALUES (?, ?, ?)",
+            [(txn_id, account, amount) for account, amount in pairs],
+        )
 
-_HOT_SQL = {False: HotSql(False), True: HotSql(True)}
+    def add(self, cursor: Any, changed: list[tuple[int, int]]) -> None:
+        cursor.executemany(
+            "UPDATE balances SET balance_fen = balance_fen + ? WHERE account_id = ?",
+            [(delta, account) for account, delta in changed],
+        )
+
+
+class PostgresHotSql(HotSql):
+    """On PostgreSQL every statement is a round trip: the transaction and its entries go in
+    one statement, the balances in another, arrays instead of many rows."""
+
+    p = "%s"
+    for_update = " FOR UPDATE"
+
+    INSERT = (
+        "WITH t AS (INSERT INTO transactions (key, kind, at_ms, content_hash, meta) "
+        "VALUES (%s, %s, %s, %s, %s) RETURNING id) "
+        "INSERT INTO entries (txn_id, account_id, amount_fen) "
+        "SELECT t.id, u.a, u.m FROM t, unnest(%s::integer[], %s::bigint[]) "
+        "WITH ORDINALITY AS u(a, m, n) ORDER BY u.n"
+    )
+    ADD = (
+        "UPDATE balances AS b SET balance_fen = b.balance_fen + u.d "
+        "FROM unnest(%s::integer[], %s::bigint[]) AS u(a, d) WHERE b.account_id = u.a"
+    )
+
+    def insert(self, cursor: Any, header: tuple[Any, ...], pairs: list[tuple[int, int]]) -> None:
+        accounts = [a for a, _ in pairs]
+        amounts = [m for _, m in pairs]
+        cursor.execute(self.INSERT, (*header, accounts, amounts))
+
+    def add(self, cursor: Any, changed: list[tuple[int, int]]) -> None:
+        cursor.execute(self.ADD, ([a for a, _ in changed], [d for _, d in changed]))
+
+
+_HOT_SQL = {False: HotSql(), True: PostgresHotSql()}
