@@ -30,7 +30,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,42 +78,42 @@ class Day:
     final: dict[str, Any]  # the state after every step, run in memory with no crash
 
 
-def trading_day(seed: int, presses: int) -> Day:
+class DaySimulator:
     """A day of two halls: members, deposits, lots, presses, timers, cash — deterministic.
 
     Buyers watch the display board: most presses name the lot on the clock, so that a good
-    share of them buy. The generator runs the day on in-memory engines to know that lot; the
-    same engines give the crash-free final state.
+    share of them buy. The simulator runs the day on in-memory engines to know that lot; the
+    same engines give the crash-free final state. :meth:`steps` streams the day (a benchmark
+    journal of a million inputs need not sit in memory).
     """
-    rng = random.Random(seed)
-    accounts = Accounts()
-    engines = {h: HallEngine(CLOCK, MARKET, state=HallState(accounts=accounts)) for h in HALLS}
-    steps: list[Step] = []
-    offered: dict[str, int] = {}
 
-    def step(hall: str, event: Input) -> None:
-        engines[hall].apply(event)
-        steps.append(Step(hall, event))
+    def __init__(self, seed: int, presses: int) -> None:
+        self.rng = random.Random(seed)
+        self.presses = presses
+        self.accounts = Accounts()
+        self.engines = {
+            h: HallEngine(CLOCK, MARKET, state=HallState(accounts=self.accounts)) for h in HALLS
+        }
+        self.offered: dict[str, int] = {}
+        self.buyers = [f"B{i:02d}" for i in range(1, 21)]
+        self.suppliers = [f"S{i}" for i in range(1, 6)]
+        self._lots = 0
 
-    buyers = [f"B{i:02d}" for i in range(1, 21)]
-    suppliers = [f"S{i}" for i in range(1, 6)]
-    for b in buyers:
-        limit = rng.choice((None, None, None, 300_000))
-        step("A", AddMember(0, Member(b, Role.BUYER, daily_limit_fen=limit)))
-    for s in suppliers:
-        step("A", AddMember(0, Member(s, Role.SUPPLIER)))
-    for b in buyers:
-        step("A", Deposit(0, b, rng.randrange(200_000, 2_000_000)))
-    counter = 0
+    def final(self) -> dict[str, Any]:
+        return market_json({h: e.state for h, e in self.engines.items()}, self.accounts)
 
-    def add_lot(hall: str, at: int) -> None:
-        nonlocal counter
-        counter += 1
+    def _step(self, hall: str, event: Input) -> Step:
+        self.engines[hall].apply(event)
+        return Step(hall, event)
+
+    def _lot(self, hall: str, at: int) -> Step:
+        rng = self.rng
+        self._lots += 1
         variety, category = rng.choice(VARIETIES)
         start = rng.randrange(300, 900, 2)
         lot = Lot(
-            id=f"{hall}-L{counter:05d}",
-            supplier=rng.choice(suppliers),
+            id=f"{hall}-L{self._lots:05d}",
+            supplier=rng.choice(self.suppliers),
             variety=variety,
             grade=rng.choice(GRADES),
             units=rng.randrange(10, 120),
@@ -125,50 +125,67 @@ def trading_day(seed: int, presses: int) -> Day:
             package="纸箱",
             category=category,
         )
-        offered[lot.id] = lot.units
-        step(hall, AddLot(at, lot))
+        self.offered[lot.id] = lot.units
+        return self._step(hall, AddLot(at, lot))
 
-    for hall in HALLS:
-        for _ in range(4):
-            add_lot(hall, 0)
-        step(hall, Open(0))
+    def steps(self) -> Iterator[Step]:
+        rng, accounts, buyers, suppliers = self.rng, self.accounts, self.buyers, self.suppliers
+        for b in buyers:
+            limit = rng.choice((None, None, None, 300_000))
+            yield self._step("A", AddMember(0, Member(b, Role.BUYER, daily_limit_fen=limit)))
+        for supplier in suppliers:
+            yield self._step("A", AddMember(0, Member(supplier, Role.SUPPLIER)))
+        for b in buyers:
+            yield self._step("A", Deposit(0, b, rng.randrange(200_000, 2_000_000)))
+        for hall in HALLS:
+            for _ in range(4):
+                yield self._lot(hall, 0)
+            yield self._step(hall, Open(0))
+        now, pressed = 0, 0
+        while pressed < self.presses:
+            now += rng.randrange(0, 40)
+            hall = rng.choice(HALLS)
+            state = self.engines[hall].state
+            queued = sum(1 for s in state.lots[state.current :] if s.remaining > 0)
+            roll = rng.random()
+            if queued < 3:
+                yield self._lot(hall, now)
+            elif roll < 0.84:
+                pressed += 1
+                live = state.phase in (RUNNING, WINDOW) and state.current < len(state.lots)
+                if live and rng.random() < 0.9:
+                    lot = state.lots[state.current].lot
+                else:
+                    lot = state.lots[rng.randrange(len(state.lots))].lot
+                qty: object = rng.randrange(1, 2 * lot.min_purchase + 8)
+                if rng.random() < 0.01:
+                    qty = rng.choice((0, -3, "5", 2.5))
+                buyer = rng.choice(buyers) if rng.random() < 0.99 else "X99"
+                yield self._step(hall, Press(now, buyer, lot.id, qty))
+            elif roll < 0.90:
+                yield self._step(hall, Advance(now))
+            elif roll < 0.94:
+                amount = rng.randrange(10_000, 500_000)
+                yield self._step(hall, Deposit(now, rng.choice(buyers), amount))
+            elif roll < 0.96:
+                amount = rng.randrange(1_000, 200_000)
+                yield self._step(hall, Withdrawal(now, rng.choice(buyers), amount))
+            elif roll < 0.99:
+                supplier = rng.choice(suppliers)
+                owed = accounts.balances[supplier]
+                yield self._step(hall, Payout(now, supplier, max(1, owed // 2)))
+            else:
+                buyer = rng.choice(buyers)
+                yield self._step(hall, Suspend(now, buyer, not accounts.members[buyer].suspended))
+        for hall in HALLS:  # the day runs out: rounds lapse, windows close
+            yield self._step(hall, Advance(now + 60_000))
 
-    now, pressed = 0, 0
-    while pressed < presses:
-        now += rng.randrange(0, 40)
-        hall = rng.choice(HALLS)
-        state = engines[hall].state
-        queued = sum(1 for s in state.lots[state.current :] if s.remaining > 0)
-        roll = rng.random()
-        if queued < 3:
-            add_lot(hall, now)
-        elif roll < 0.84:
-            pressed += 1
-            live = state.phase in (RUNNING, WINDOW) and state.current < len(state.lots)
-            lots = [s.lot for s in state.lots]
-            lot = state.lots[state.current].lot if live and rng.random() < 0.9 else rng.choice(lots)
-            qty: object = rng.randrange(1, 2 * lot.min_purchase + 8)
-            if rng.random() < 0.01:
-                qty = rng.choice((0, -3, "5", 2.5))
-            buyer = rng.choice(buyers) if rng.random() < 0.99 else "X99"
-            step(hall, Press(now, buyer, lot.id, qty))
-        elif roll < 0.90:
-            step(hall, Advance(now))
-        elif roll < 0.94:
-            step(hall, Deposit(now, rng.choice(buyers), rng.randrange(10_000, 500_000)))
-        elif roll < 0.96:
-            step(hall, Withdrawal(now, rng.choice(buyers), rng.randrange(1_000, 200_000)))
-        elif roll < 0.99:
-            supplier = rng.choice(suppliers)
-            owed = accounts.balances[supplier]
-            step(hall, Payout(now, supplier, max(1, owed // 2)))
-        else:
-            buyer = rng.choice(buyers)
-            step(hall, Suspend(now, buyer, not accounts.members[buyer].suspended))
-    for hall in HALLS:
-        step(hall, Advance(now + 60_000))  # the day runs out: rounds lapse, windows close
-    final = market_json({h: e.state for h, e in engines.items()}, accounts)
-    return Day(steps, offered, final)
+
+def trading_day(seed: int, presses: int) -> Day:
+    """The whole day of :class:`DaySimulator` in memory (the crash harness's thousands)."""
+    simulator = DaySimulator(seed, presses)
+    steps = list(simulator.steps())
+    return Day(steps, simulator.offered, simulator.final())
 
 
 # ---------------------------------------------------------------------------- the child
