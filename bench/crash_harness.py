@@ -31,7 +31,6 @@ def main() -> int:
     parser.add_argument("--presses", type=int, default=20_000, help="presses in the day")
     parser.add_argument("--seed", type=int, default=20260601, help="the day's generator")
     parser.add_argument("--rng-seed", type=int, default=1, help="when the kills come")
-    parser.add_argument("--max-delay", type=float, default=2.0, help="seconds of trading")
     parser.add_argument("--snapshot-every", type=int, default=1_000)
     parser.add_argument("--db", help="a database URL (default: a SQLite file in --workdir)")
     parser.add_argument("--workdir", type=Path, default=HERE / "out" / "crash")
@@ -44,7 +43,6 @@ def main() -> int:
         presses=args.presses,
         kills=args.kills,
         snapshot_every=args.snapshot_every,
-        max_delay_s=args.max_delay,
         rng_seed=args.rng_seed,
         log=lambda line: print(line, flush=True),
     )

@@ -214,13 +214,14 @@ def run_child(url: str, seed: int, presses: int, snapshot_every: int) -> int:
         s = day.steps[index]
         outputs = market.submit(s.hall, s.event)
         seq = index + 1
-        for i, o in enumerate(outputs):
-            if isinstance(o, Sale):
-                out.write(
-                    json.dumps({"seq": seq, "out": i, "lot": o.lot, "buyer": o.buyer, "qty": o.qty})
-                    + "\n"
-                )
-                out.flush()
+        lines = [
+            json.dumps({"seq": seq, "out": i, "lot": o.lot, "buyer": o.buyer, "qty": o.qty})
+            for i, o in enumerate(outputs)
+            if isinstance(o, Sale)
+        ]
+        lines.append(f"p {seq}")  # progress: the parent picks its kill moments by it
+        out.write("\n".join(lines) + "\n")
+        out.flush()
     print("DONE", flush=True)
     market.close()
     return 0
@@ -245,22 +246,25 @@ class HarnessResult:
         return not self.problems
 
 
-def _read_acks(path: Path, result: HarnessResult) -> tuple[bool, str, int | None]:
-    """Collect the complete lines a child wrote: (finished, last other line, resumed after)."""
-    done, status, ready = False, "", None
+def _read_acks(path: Path, result: HarnessResult) -> tuple[bool, str, int | None, int]:
+    """Collect the complete lines a child wrote: (finished, last other line, resumed after,
+    last input reported)."""
+    done, status, ready, last = False, "", None, 0
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     for line in text.split("\n")[:-1]:  # a last line without its newline was not written
         if line.startswith("{"):
             ack = json.loads(line)
             result.acked[(ack["seq"], ack["out"])] = ack
+        elif line.startswith("p "):
+            last = int(line[2:])
         elif line == "DONE":
             done = True
         elif line.startswith("READY"):
-            ready = int(line.split()[1])
+            ready = last = int(line.split()[1])
             result.resumed_at.append(ready)
         else:
             status = line
-    return done, status, ready
+    return done, status, ready, last
 
 
 def run_harness(
@@ -271,16 +275,24 @@ def run_harness(
     presses: int = 3000,
     kills: int = 5,
     snapshot_every: int = 500,
-    max_delay_s: float = 1.5,
     rng_seed: int = 7,
     log: Callable[[str], None] = lambda _: None,
 ) -> HarnessResult:
-    """Kill the child ``kills`` times at random moments, let it finish, then verify."""
+    """Kill the child ``kills`` times at random moments, let it finish, then verify.
+
+    Most kills come at a random point of the day: the parent draws an input number ahead of
+    the child's progress (spread so that every kill fits before the day ends) and sends
+    SIGKILL the moment the child reports it, which lands anywhere in the next inputs — in the
+    engine, in the middle of the database transaction, in the commit, in the print. One kill
+    in five comes instead after a random time from the start, during start-up or recovery.
+    """
     started = time.perf_counter()
     workdir.mkdir(parents=True, exist_ok=True)
     url = url or f"sqlite:///{workdir / 'crash.db'}"
+    total = len(trading_day(seed, presses).steps)
     rng = random.Random(rng_seed)
     result = HarnessResult()
+    progress = 0  # the last input a child reported as committed
     finished = False
     while not finished:
         run = result.runs
@@ -304,15 +316,23 @@ def run_harness(
                 stderr=stderr,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )
+            killed = False
             if killing:
-                _kill_at_random(child, out, rng, max_delay_s)
-                result.kills += 1
+                left = kills - result.kills
+                spread = max(1, 2 * (total - progress) // (left + 1))
+                target = min(total - 1, progress + rng.randint(1, spread))
+                early = rng.random() < 0.2 and total - progress > 5_000
+                killed = _kill(child, out, target, rng.uniform(0.0, 0.8) if early else None)
+                result.kills += killed
             code = child.wait(timeout=600)
-        finished, status, ready = _read_acks(out, result)
-        how = "killed" if killing else f"exit {code}"
+        finished, status, ready, last = _read_acks(out, result)
+        if ready is not None and ready < progress:
+            result.problems.append(f"run {run} resumed after {ready}, but {progress} was acked")
+        progress = max(progress, last)
+        how = "killed" if killed else f"exit {code}"
         where = "before recovering" if ready is None else f"resumed after input {ready}"
-        log(f"run {run}: {how}, {where}; {len(result.acked)} sales acknowledged so far")
-        if not killing and not finished:
+        log(f"run {run}: {how}, {where}, reached {last}; {len(result.acked)} sales acknowledged")
+        if not killed and not finished:
             message = err.read_text(encoding="utf-8").strip().splitlines()
             result.problems.append(
                 f"run {run} exited {code} without finishing: {status or (message or ['?'])[-1]}"
@@ -324,21 +344,29 @@ def run_harness(
     return result
 
 
-def _kill_at_random(
-    child: subprocess.Popen[bytes], out: Path, rng: random.Random, max_delay_s: float
-) -> None:
-    """SIGKILL the child: mostly while it trades, sometimes while it is still recovering."""
-    deadline = time.monotonic() + 60
-    if rng.random() < 0.2:
-        time.sleep(rng.uniform(0.0, 0.8))  # during start-up and recovery
+def _kill(child: subprocess.Popen[bytes], out: Path, target: int, after_s: float | None) -> bool:
+    """SIGKILL the child once it reports input ``target`` (or ``after_s`` seconds after it
+    started); False if it ended by itself first."""
+    deadline = time.monotonic() + 300
+    if after_s is not None:
+        time.sleep(after_s)
     else:
-        while time.monotonic() < deadline and child.poll() is None:
-            if out.exists() and b"READY" in out.read_bytes()[:200]:
-                break
-            time.sleep(0.005)
-        time.sleep(rng.uniform(0.0, max_delay_s))
-    if child.poll() is None:
-        child.send_signal(signal.SIGKILL)
+        offset, reached, tail = 0, 0, b""
+        while reached < target and child.poll() is None and time.monotonic() < deadline:
+            with out.open("rb") as f:
+                f.seek(offset)
+                chunk = f.read()
+            offset += len(chunk)
+            *lines, tail = (tail + chunk).split(b"\n")
+            for line in lines:
+                if line.startswith(b"p "):
+                    reached = int(line[2:])
+            if reached < target:
+                time.sleep(0.001)
+    if child.poll() is not None:
+        return False
+    child.send_signal(signal.SIGKILL)
+    return True
 
 
 def verify(url: str, seed: int, presses: int, result: HarnessResult) -> None:
