@@ -150,21 +150,53 @@ def complexity(
     bad_rows = bad.collect()
     if bad_rows.height:
         raise PanelProblem("negative", str(bad_rows[val][0]), bad_rows.height)
-    long = (
-        panel.lazy()
-        .select(*keys, value.alias(val))
-        .group_by(keys)
-        .agg(pl.col(val).sum())
-        .sort(keys)
-        .collect()
-    )
-    out = [
-        _period(part, time, loc, prod, val, rca_threshold, self_proximity)
-        for part in long.partition_by(time, maintain_order=True)
-    ]
-    if not out:
+    if panel.height == 0:
         return _empty(panel, time, loc, prod, val)
+
+    # Integer codes in sorted order (no sort or group_by of the rows themselves): each period
+    # is then scattered into its dense matrix by bincount, which also sums duplicate rows.
+    times, t_code = _codes(panel[time])
+    locs, c_code = _codes(panel[loc])
+    prods, p_code = _codes(panel[prod])
+    values = panel.select(value).to_series().to_numpy()
+    order = np.argsort(t_code, kind="stable")
+    bounds = np.searchsorted(t_code[order], np.arange(times.len() + 1))
+    out = []
+    for k in range(times.len()):
+        rows = order[bounds[k] : bounds[k + 1]]
+        out.append(
+            _period(
+                times[k : k + 1],
+                locs,
+                prods,
+                c_code[rows],
+                p_code[rows],
+                values[rows],
+                names=(time, loc, prod, val),
+                threshold=rca_threshold,
+                self_proximity=self_proximity,
+            )
+        )
     return pl.concat(out)
+
+
+def _codes(keys: pl.Series) -> tuple[pl.Series, NDArray[np.int64]]:
+    """The sorted distinct keys and each row's index among them."""
+    if keys.dtype in (pl.Categorical, pl.Enum):
+        keys = keys.cast(pl.String)
+    distinct = keys.unique().sort()
+    if keys.dtype == pl.String:
+        codes = keys.cast(pl.Enum(distinct)).to_physical()
+    else:
+        codes = distinct.search_sorted(keys)
+    return distinct, codes.cast(pl.Int64).to_numpy()
+
+
+def _local(here: NDArray[np.intp], n: int) -> NDArray[np.intp]:
+    """Global code → position among the codes present in the period."""
+    table = np.zeros(n, dtype=np.intp)
+    table[here] = np.arange(here.size)
+    return table
 
 
 def _empty(panel: pl.DataFrame, time: str, loc: str, prod: str, val: str) -> pl.DataFrame:
@@ -180,31 +212,34 @@ def _empty(panel: pl.DataFrame, time: str, loc: str, prod: str, val: str) -> pl.
 
 
 def _period(
-    part: pl.DataFrame,
-    time: str,
-    loc: str,
-    prod: str,
-    val: str,
+    time: pl.Series,
+    locs: pl.Series,
+    prods: pl.Series,
+    c_code: NDArray[np.int64],
+    p_code: NDArray[np.int64],
+    values: F64,
+    *,
+    names: tuple[str, str, str, str],
     threshold: float,
     self_proximity: bool,
 ) -> pl.DataFrame:
-    """One period: scatter into the dense locations × products matrix, compute, flatten."""
-    locs = part[loc].unique().sort()
-    prods = part[prod].unique().sort()
-    n_c, n_p = locs.len(), prods.len()
-    idx = part.select(
-        (pl.col(loc).rank("dense") - 1).alias("c"), (pl.col(prod).rank("dense") - 1).alias("p")
-    )
-    x = np.zeros((n_c, n_p))
-    x[idx["c"].to_numpy(), idx["p"].to_numpy()] = part[val].to_numpy()
-    res = indicators(x, threshold=threshold, self_proximity=self_proximity)
+    """One period: its locations and products, the dense matrix, the indicators, flattened."""
+    here_c = np.flatnonzero(np.bincount(c_code, minlength=locs.len()))
+    here_p = np.flatnonzero(np.bincount(p_code, minlength=prods.len()))
+    n_c, n_p = here_c.size, here_p.size
+    c_local = _local(here_c, locs.len())[c_code]
+    p_local = _local(here_p, prods.len())[p_code]
+    flat = np.bincount(c_local * n_p + p_local, weights=values, minlength=n_c * n_p)
+    x: F64 = np.asarray(flat, dtype=np.float64).reshape(n_c, n_p)
+    res = matrix_indicators(x, threshold=threshold, self_proximity=self_proximity)
 
     c, p = np.divmod(np.arange(n_c * n_p), n_p)
+    t_name, loc, prod, val = names
     frame = pl.DataFrame(
         {
-            time: pl.repeat(part[time][0], n_c * n_p, dtype=part.schema[time], eager=True),
-            loc: locs.gather(c),
-            prod: prods.gather(p),
+            t_name: time.new_from_index(0, n_c * n_p),
+            loc: locs.gather(here_c[c]),
+            prod: prods.gather(here_p[p]),
             val: x.ravel(),
             "rca": res["rca"].ravel(),
             "mcp": res["mcp"].ravel(),
@@ -215,17 +250,18 @@ def _period(
             "density": res["density"].ravel(),
             "coi": res["coi"][c],
             "cog": res["cog"].ravel(),
-        }
+        },
+        nan_to_null=True,
     )
     return frame.with_columns(
-        pl.col(*OUTPUTS).fill_nan(None),
-    ).with_columns(
         pl.col("mcp").cast(pl.Int8),
         pl.col("diversity", "ubiquity").cast(pl.Int64),
     )
 
 
-def indicators(x: F64, *, threshold: float = 1.0, self_proximity: bool = False) -> dict[str, F64]:
+def matrix_indicators(
+    x: F64, *, threshold: float = 1.0, self_proximity: bool = False
+) -> dict[str, F64]:
     """All indicators of one period from its dense locations × products matrix of values.
 
     Returns arrays with NaN where undefined: ``rca``, ``mcp``, ``density``, ``cog``
@@ -285,12 +321,19 @@ def indicators(x: F64, *, threshold: float = 1.0, self_proximity: bool = False) 
     coi_raw = (dv_full * (1.0 - mv) * kp).sum(axis=1)
     coi_sd = coi_raw.std()
     coi = (coi_raw - coi_raw.mean()) / coi_sd if coi_sd > 0 else np.full_like(coi_raw, np.nan)
-    if not self_proximity:
-        phi = phi.copy()
-        np.fill_diagonal(phi, 0.0)
+    # COG_cp = (1 − M_cp) Σ_p' (1 − M_cp') φ_p'p s_p' with s = PCI⁰ / Σ φ_p'·: scale the
+    # locations × products factor by s rather than the P × P proximity matrix.
+    absent = 1.0 - mv
+    diagonal = np.diagonal(phi)
     weight = phi.sum(axis=1)
+    if not self_proximity:
+        weight = weight - diagonal
     scaled = np.divide(kp0, weight, out=np.zeros_like(kp0), where=weight > 0)
-    cog = (1.0 - mv) * ((1.0 - mv) @ (phi * scaled[:, None]))
+    gain = absent * scaled[None, :]
+    cog = gain @ phi
+    if not self_proximity:
+        cog -= gain * diagonal[None, :]
+    cog *= absent
 
     loc_ix = np.flatnonzero(act_c)[ok_c]
     prod_ix = np.flatnonzero(act_p)[ok_p]

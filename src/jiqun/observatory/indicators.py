@@ -405,8 +405,12 @@ def proximity_matrix(mcp: F64) -> F64:
     pairs involving an absent industry (k = 0) get 0. ``mcp``: regions × industries, 0/1.
     """
     k = mcp.sum(axis=0)
-    co = mcp.T @ mcp
-    big = np.maximum(k[:, None], k[None, :])
+    binary = mcp.astype(np.float32)  # counts below 2**24 are exact in float32, and it is faster
+    co: F64 = (binary.T @ binary).astype(np.float64)
+    big = np.maximum.outer(k, k)
+    if k.all():
+        co /= big  # C_ij / max(k_i, k_j): the same float as min(C_ij / k_j, C_ij / k_i)
+        return co
     out: F64 = np.divide(co, big, out=np.zeros_like(co), where=big > 0)
     return out
 
@@ -421,11 +425,15 @@ def density_matrix(mcp: F64, phi: F64, *, self_proximity: bool = False) -> F64:
     φ_ii = 1, as the Python ``ecomplexity`` 0.5 does: a region's own specialisation in i then
     adds to ω_ri. An industry with no related industry (Σ_j φ_ij = 0) has density 0.
     """
-    if not self_proximity:
-        phi = phi.copy()
-        np.fill_diagonal(phi, 0.0)
     weight = phi.sum(axis=1)
-    num = mcp @ phi
+    num: F64 = mcp @ phi
+    if not self_proximity:  # take φ_ii M_ri out of the sums instead of copying φ
+        diagonal = np.diagonal(phi)
+        weight = weight - diagonal
+        num -= mcp * diagonal[None, :]
+    if weight.all():
+        num /= weight[None, :]
+        return num
     out: F64 = np.divide(num, weight[None, :], out=np.zeros_like(num), where=weight[None, :] > 0)
     return out
 
