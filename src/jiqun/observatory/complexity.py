@@ -34,8 +34,10 @@ then standardised over locations; COG_cp = (1 − M_cp) Σ_p' (1 − M_cp') φ_p
 COG uses PCI scaled but not centred (both packages do this; the Atlas prints COG with the
 standardised PCI and an extra term −ω_cp PCI_p, which Stata's ``coicog.ado`` comments out).
 
-**Where and why we differ from ecomplexity 0.5.3** (each difference has a test in
-``tests/observatory/test_complexity.py``):
+**Where and why we differ from ecomplexity 0.5.3.** The package has no test suite (its issue
+#44); ``tests/observatory/test_complexity.py`` checks agreement on random panels (ECI, PCI,
+density, COI, COG within 1e-9 with ``self_proximity=True``; RCA, M, diversity, ubiquity exact)
+and has one test per difference:
 
 1. *Self-proximity.* ``ecomplexity``'s proximity keeps φ_pp = 1, so ω_cp counts the cell's own
    M_cp in the numerator and 1 in the denominator, and COG weights include p itself. The Stata
@@ -55,11 +57,11 @@ standardised PCI and an extra term −ω_cp PCI_p, which Stata's ``coicog.ado`` 
    0-d, iterating it raises, the exception is caught and the whole period's ECI/PCI are NaN;
    with several, the NaNs make ECI's mean and s.d. NaN and again every ECI, PCI, COI and COG of
    the period is NaN. We give NaN (null) to those locations/products only and compute the rest
-   on the remaining submatrix, which is what its code intends (its issue #49).
+   on the remaining submatrix, which is what its code intends (as its issue #49 describes).
 6. *Disconnected M* (the bipartite network splits into components; λ₂ = 1 is degenerate):
-   ``ecomplexity`` returns an arbitrary vector of the degenerate eigenspace (a component
-   indicator, different from run to run of LAPACK); ECI is undefined, we return null ECI, PCI,
-   COI and COG for the period (likewise for fewer than two locations or products, or λ₂ = 0).
+   ``ecomplexity`` returns whichever vector of the degenerate eigenspace LAPACK happens to
+   give (a mix of component indicators); ECI is undefined, so we return null ECI, PCI, COI and
+   COG for the period (likewise for fewer than two locations or products, or λ₂ = 0).
 7. *Constant diversity*: its sign rule ``np.corrcoef(diversity, kc)`` is NaN and the whole
    period comes out NaN; we fall back to PCI correlating negatively with ubiquity.
 8. *Rows*: ``ecomplexity`` returns its rectangle of non-zero locations × products plus the input
