@@ -273,7 +273,9 @@ def test_difference_8_full_rectangle_with_nulls_for_zero_totals() -> None:
     assert nulls(out.filter(prod="P9999"), "ubiquity", "pci") == 13 * 2
     alive = out.filter(pl.col("loc") != "L999", pl.col("prod") != "P9999")
     assert nulls(alive, *OUTPUTS) == 0
-    assert alive.drop("val").equals(complexity(base).drop("val"))
+    alone = complexity(base)
+    for name in OUTPUTS:  # the same up to rounding (SIMD sums depend on memory alignment)
+        assert np.allclose(alive[name], alone[name], rtol=1e-12, atol=1e-12), name
 
 
 # --- inputs ---------------------------------------------------------------------------------

@@ -271,46 +271,34 @@ def matrix_indicators(
     ``pci`` (products). Locations and products with a zero total take no part.
     """
     n_c, n_p = x.shape
-    nan_cp = np.full((n_c, n_p), np.nan)
-    out: dict[str, F64] = {
-        "rca": nan_cp.copy(),
-        "mcp": nan_cp.copy(),
-        "density": nan_cp.copy(),
-        "cog": nan_cp.copy(),
-        "diversity": np.full(n_c, np.nan),
-        "eci": np.full(n_c, np.nan),
-        "coi": np.full(n_c, np.nan),
-        "ubiquity": np.full(n_p, np.nan),
-        "pci": np.full(n_p, np.nan),
-    }
+    nan_c, nan_p = np.full(n_c, np.nan), np.full(n_p, np.nan)
+    out: dict[str, F64] = {"diversity": nan_c, "eci": nan_c, "coi": nan_c}
+    out |= {"ubiquity": nan_p, "pci": nan_p}
+    out |= {k: np.full((n_c, n_p), np.nan) for k in ("rca", "mcp", "density", "cog")}
     act_c: BOOL = x.sum(axis=1) > 0
     act_p: BOOL = x.sum(axis=0) > 0
-    xa = x[np.ix_(act_c, act_p)]
-    if xa.size == 0:
+    if not (act_c.any() and act_p.any()):
         return out
+    xa = _sub(x, act_c, act_p)
     # RCA exactly as ecomplexity's ComplexityData.calculate_rca (same operations, same order).
     loc_total = xa.sum(axis=0)
     rca = (xa / xa.sum(axis=1)[:, None]) / (loc_total / loc_total.sum())[None, :]
     m = np.where(rca >= threshold, 1.0, 0.0)
     d, u = m.sum(axis=1), m.sum(axis=0)
-    grid = np.ix_(act_c, act_p)
-    out["rca"][grid] = rca
-    out["mcp"][grid] = m
-    out["diversity"][act_c] = d
-    out["ubiquity"][act_p] = u
+    out["rca"] = _put(rca, act_c, act_p)
+    out["mcp"] = _put(m, act_c, act_p)
+    out["diversity"] = _put(d, act_c)
+    out["ubiquity"] = _put(u, act_p)
 
     # Complexity on locations and products with M entries; others stay NaN (difference 5).
-    ok_c, ok_p = d > 0, u > 0
-    mv = m[np.ix_(ok_c, ok_p)]
-    dv, uv = d[ok_c], u[ok_p]
     # Proximity among products present somewhere; density for every active location.
+    ok_c, ok_p = d > 0, u > 0
+    mv = _sub(m, ok_c, ok_p)
     phi = proximity_matrix(mv)
-    density = density_matrix(m[:, ok_p], phi, self_proximity=self_proximity)
-    dens_full = np.full((xa.shape[0], xa.shape[1]), np.nan)
-    dens_full[:, ok_p] = density
-    out["density"][grid] = dens_full
+    density = density_matrix(_sub(m, None, ok_p), phi, self_proximity=self_proximity)
+    out["density"] = _put(_put(density, None, ok_p), act_c, act_p)
 
-    pair = _eigen_pair(mv, dv, uv)
+    pair = _eigen_pair(mv, d[ok_c], u[ok_p])
     if pair is None:
         return out
     kc, kp = pair
@@ -319,13 +307,12 @@ def matrix_indicators(
     pci = (kp - mean) / sd
     kp0 = kp / sd  # signed, scaled, not centred: the PCI ecomplexity's COG uses
 
-    dv_full = density[ok_c]
-    coi_raw = (dv_full * (1.0 - mv) * kp).sum(axis=1)
+    absent = 1.0 - mv
+    coi_raw = (_sub(density, ok_c, None) * absent * kp).sum(axis=1)
     coi_sd = coi_raw.std()
     coi = (coi_raw - coi_raw.mean()) / coi_sd if coi_sd > 0 else np.full_like(coi_raw, np.nan)
     # COG_cp = (1 − M_cp) Σ_p' (1 − M_cp') φ_p'p s_p' with s = PCI⁰ / Σ φ_p'·: scale the
     # locations × products factor by s rather than the P × P proximity matrix.
-    absent = 1.0 - mv
     diagonal = np.diagonal(phi)
     weight = phi.sum(axis=1)
     if not self_proximity:
@@ -337,13 +324,33 @@ def matrix_indicators(
         cog -= gain * diagonal[None, :]
     cog *= absent
 
-    loc_ix = np.flatnonzero(act_c)[ok_c]
-    prod_ix = np.flatnonzero(act_p)[ok_p]
-    out["eci"][loc_ix] = eci
-    out["coi"][loc_ix] = coi
-    out["pci"][prod_ix] = pci
-    out["cog"][np.ix_(loc_ix, prod_ix)] = cog
+    out["eci"] = _put(_put(eci, ok_c), act_c)
+    out["coi"] = _put(_put(coi, ok_c), act_c)
+    out["pci"] = _put(_put(pci, ok_p), act_p)
+    out["cog"] = _put(_put(cog, ok_c, ok_p), act_c, act_p)
     return out
+
+
+def _sub(a: F64, rows: BOOL | None, cols: BOOL | None = None) -> F64:
+    """a restricted to the selected rows and columns; a itself when all are selected."""
+    if rows is not None and not rows.all():
+        a = a[rows]
+    if cols is not None and not cols.all():
+        a = a[:, cols]
+    return a
+
+
+def _put(a: F64, rows: BOOL | None, cols: BOOL | None = None) -> F64:
+    """The inverse of _sub: a spread over all rows (and columns), NaN in the others."""
+    if rows is not None and not rows.all():
+        full = np.full((rows.size, *a.shape[1:]), np.nan)
+        full[rows] = a
+        a = full
+    if cols is not None and not cols.all():
+        full = np.full((a.shape[0], cols.size), np.nan)
+        full[:, cols] = a
+        a = full
+    return a
 
 
 def _eigen_pair(m: F64, d: F64, u: F64) -> tuple[F64, F64] | None:
