@@ -16,6 +16,11 @@ the settings the inputs were decided with; members and lots are journaled inputs
 (``AddMember``, ``AddLot``) like any other. :meth:`replay_journal` rebuilds everything from the
 first input, to compare with the recovered state (:meth:`verify`).
 
+Members' money that the engines check presses against moves only through :meth:`submit`
+(``Deposit``, ``Withdrawal``, ``Payout`` inputs), so that engine and ledger never disagree; the
+ledger's own operations are for what the engines do not see, such as a card's deposit (押金,
+``market.ledger.issue_card``). One thread drives a market (the LMAX single writer).
+
 One process writes a market at a time: it holds an advisory lock (a lock file beside a SQLite
 database, ``pg_advisory_lock`` on PostgreSQL) while open; the journal's sequence key would
 refuse a second writer anyway.
@@ -26,7 +31,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
-import os
 import time
 import zlib
 from collections.abc import Iterator
@@ -475,7 +479,6 @@ class _WriterLock:
         except BlockingIOError:
             file.close()
             raise JournalError(f"another process is writing {path}") from None
-        os.set_inheritable(file.fileno(), False)
         return cls(file, None)
 
     def release(self) -> None:
