@@ -2,7 +2,7 @@
 
 No alembic.ini is needed at run time. To write a new revision during development::
 
-    .venv/bin/python -m jiqun.market.store revision "what changes"
+    .venv/bin/python -m jiqun.market.store revision "what changes"  # see store/__main__.py
 """
 
 from __future__ import annotations
