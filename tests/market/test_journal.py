@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from jiqun.market.core import postings
 from jiqun.market.core.engine import EngineError
 from jiqun.market.core.events import (
     AddLot,
@@ -25,7 +26,7 @@ from jiqun.market.core.postings import Entry, Transaction
 from jiqun.market.core.replay import Scenario, replay
 from jiqun.market.crashtest import CLOCK, MARKET, trading_day
 from jiqun.market.journal import DurableMarket, JournalError, RecoveryError, ledger_key
-from jiqun.market.ledger import IdempotencyConflict, sale_transaction
+from jiqun.market.ledger import IdempotencyConflict
 
 M3_CLOCK = ClockSettings(tick_ms=100, step_fen=2, pause_ms=2000, restart_steps=10, same_stop_ms=150)
 M3_MARKET = MarketSettings(seller_commission_bps=300, buyer_fee_bps=50)
@@ -155,7 +156,7 @@ class DurableMarketContract:
         outputs = market.submit("A", Press(1_260, "B01", "L001", 20))
         index, sale = next((i, o) for i, o in enumerate(outputs) if isinstance(o, Sale))
         key = ledger_key(market.seq, index)
-        again = market.ledger.post(sale_transaction(sale, M3_MARKET, key))  # a re-delivery
+        again = market.ledger.post(postings.sale(sale, M3_MARKET, key))  # a re-delivery
         assert again == market.ledger.get(key)
         assert market.ledger.balance("wallet:B01") == 500_000 - 115_776
         with pytest.raises(IdempotencyConflict):

@@ -54,7 +54,7 @@ from jiqun.market.core.events import (
     Suspend,
 )
 from jiqun.market.core.model import ClockSettings, MarketSettings
-from jiqun.market.ledger import LedgerWork, SqlLedger, member_account, sale_transaction
+from jiqun.market.ledger import LedgerWork, SqlLedger, member_account
 from jiqun.market.store import open_store
 from jiqun.market.store import schema as t
 from jiqun.market.store.db import is_postgres, read_only, sqlite_path
@@ -239,7 +239,7 @@ class DurableMarket:
             work.suspend(event.member, event.suspended)
         for i, out in enumerate(outputs):
             if isinstance(out, Sale):
-                work.post(sale_transaction(out, config.market, ledger_key(seq, i)), fresh=True)
+                work.post(postings.sale(out, config.market, ledger_key(seq, i)), fresh=True)
             elif isinstance(out, CashMoved):
                 move = _CASH_POSTINGS[out.kind]
                 key = ledger_key(seq, i)

@@ -257,20 +257,6 @@ class Ledger(Protocol):
     def reconcile(self) -> Reconciliation: ...
 
 
-def sale_transaction(sale: Sale, market: MarketSettings, key: str) -> Transaction:
-    """The core's postings of a sale, with what a reconciliation needs to recompute them."""
-    txn = postings.sale(sale, market, key)
-    meta: dict[str, str | int] = {
-        **txn.meta,
-        "buyer": sale.buyer,
-        "supplier": sale.supplier,
-        "unit_net_g": sale.unit_net_g,
-        "variety": sale.variety,
-        "grade": sale.grade,
-    }
-    return Transaction(txn.kind, txn.key, txn.entries, txn.at_ms, meta)
-
-
 def expected_sale_entries(meta: Mapping[str, Any]) -> dict[str, int]:
     """Rulebook v1 §6 from a sale's meta alone: the entries its postings must have."""
     amount = lot_amount(int(meta["price_fen"]), int(meta["qty"]), int(meta["unit_net_g"]))
@@ -465,7 +451,7 @@ class _Operations:
         return self.post(postings.payout(member, _positive(amount_fen), at_ms, key, via))
 
     def settle(self, sale: Sale, market: MarketSettings, key: str) -> Transaction:
-        return self.post(sale_transaction(sale, market, key))
+        return self.post(postings.sale(sale, market, key))
 
     def reverse(self, key: str, new_key: str, at_ms: int, reason: str) -> Transaction:
         """The correction of transaction ``key``: its entries with opposite signs."""

@@ -92,6 +92,11 @@ def sale(s: Sale, market: MarketSettings, key: str) -> Transaction:
             "round": s.round,
             "qty": s.qty,
             "price_fen": s.price_fen,
+            "unit_net_g": s.unit_net_g,
+            "buyer": s.buyer,
+            "supplier": s.supplier,
+            "variety": s.variety,
+            "grade": s.grade,
         },
     )
 
