@@ -174,3 +174,23 @@ def test_demo_register_command(tmp_path: Path) -> None:
     assert target.read_text(encoding="utf-8-sig").startswith("年度,企业名称,统一社会信用代码")
     code, _, err = run("observatory", "demo-register", str(tmp_path / "r.json"))
     assert code == 2 and ".xlsx or .csv" in err
+
+
+def test_complexity_command(tmp_path: Path) -> None:
+    panel = tmp_path / "panel.csv"
+    panel.write_text(
+        "year,town,ind,rev\n2024,A,13,10\n2024,A,17,5\n2024,B,13,1\n2024,B,36,20\n"
+        "2024,C,17,8\n2024,C,36,2\n2024,C,13,3\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "cx.csv"
+    args = ["--time", "year", "--loc", "town", "--prod", "ind", "--val", "rev", "-o", str(out)]
+    assert run("observatory", "complexity", str(panel), *args)[0] == 0
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "year,town,ind,rev,rca,mcp,diversity,ubiquity,eci,pci,density,coi,cog"
+    assert len(lines) == 1 + 3 * 3  # the full town × industry rectangle
+    # RCA of A in 13: (10 / 15) / (14 / 49) = 7 / 3
+    first = lines[1].split(",")
+    assert first[:3] == ["2024", "A", "13"] and abs(float(first[4]) - 7 / 3) < 1e-12
+    code, _, err = run("observatory", "complexity", str(panel), "--val", "nope")
+    assert code == 2 and "nope" in err

@@ -199,6 +199,68 @@ def demo_register(output: Path, seed: int) -> None:
     click.echo(str(output))
 
 
+@observatory.command("complexity")
+@click.argument("panel", type=click.Path(path_type=Path))
+@click.option("--time", "time_col", default="time", show_default=True, help="Period column.")
+@click.option("--loc", "loc_col", default="loc", show_default=True, help="Location column.")
+@click.option("--prod", "prod_col", default="prod", show_default=True, help="Product column.")
+@click.option("--val", "val_col", default="val", show_default=True, help="Value column.")
+@click.option("--rca-threshold", type=float, default=1.0, show_default=True)
+@click.option(
+    "--self-proximity",
+    is_flag=True,
+    help="Count a product's proximity to itself in density (as the Python ecomplexity does).",
+)
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), help="OUT.csv, OUT.parquet or OUT.json"
+)
+@user_errors
+def complexity_command(
+    panel: Path,
+    time_col: str,
+    loc_col: str,
+    prod_col: str,
+    val_col: str,
+    rca_threshold: float,
+    self_proximity: bool,
+    output: Path | None,
+) -> None:
+    """Economic complexity of a long panel (time × loc × prod × val), like ecomplexity:
+    one row per time × loc × prod with rca, mcp, diversity, ubiquity, eci, pci, density,
+    coi, cog."""
+    import polars as pl
+
+    from jiqun.observatory.complexity import complexity
+    from jiqun.observatory.errors import FileProblem
+
+    if not panel.exists():
+        raise FileProblem(panel, "file_missing")
+    suffix = panel.suffix.lower()
+    if suffix not in (".csv", ".parquet"):
+        raise FileProblem(panel, "file_format", suffix=suffix or panel.name)
+    try:
+        frame = pl.read_csv(panel) if suffix == ".csv" else pl.read_parquet(panel)
+    except Exception as e:  # polars' parse errors: the user's file, one line
+        raise FileProblem(panel, "file_unreadable", detail=str(e).splitlines()[0]) from None
+    result = complexity(
+        frame,
+        time=time_col,
+        loc=loc_col,
+        prod=prod_col,
+        val=val_col,
+        rca_threshold=rca_threshold,
+        self_proximity=self_proximity,
+    )
+    if output is None:
+        click.echo(result.write_csv(), nl=False)
+    elif output.suffix.lower() == ".parquet":
+        result.write_parquet(output)
+    elif output.suffix.lower() == ".json":
+        result.write_json(output)
+    else:
+        result.write_csv(output)
+
+
 # ------------------------------------------------------------------ market, serve, demo
 
 
