@@ -430,8 +430,12 @@ def test_cash_inputs() -> None:
         ),
         ({"presses": [{"at_ms": 5, "buyer": "B01", "lot": "L001"}]}, "presses[0].qty：缺少此字段"),
         (
-            {"members": [{"id": "B01", "role": "buyer", "colour": "red"}]},
-            "members[0].colour：无法识别的字段",
+            {"members": [{"id": "S01", "role": "supplier", "deposit_fen": 5}]},
+            "members[0].deposit_fen：only buyers pay deposits",
+        ),
+        (
+            {"members": [{"id": "S01", "role": "supplier"}, {"id": "S01", "role": "supplier"}]},
+            "members[1].id：duplicate member S01",
         ),
     ],
 )
@@ -445,3 +449,12 @@ def test_malformed_scenarios_name_the_field(change: dict[str, Any], message: str
     with pytest.raises(ScenarioError) as info:
         parse_scenario(data, "day.json")
     assert f"day.json：{message}" in info.value.lines()
+
+
+def test_fields_a_scenario_adds_are_ignored() -> None:
+    data = scenario([press(1260)])
+    data["members"][0]["name"] = "寿光市蔬菜批发商甲"
+    data["lots"][0]["notes"] = "大棚"
+    data["presses"][0]["client"] = "web"
+    data["day"] = "2026-11-26"
+    assert run(data)["sales"][0]["amount_fen"] == 115200

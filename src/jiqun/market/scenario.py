@@ -26,7 +26,9 @@ Text = Annotated[str, Field(min_length=1, strict=True)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Fields a scenario made elsewhere adds (a member's name, a lot's notes) are ignored:
+    # they cannot change the rulebook's result. Known fields are checked strictly.
+    model_config = ConfigDict(extra="ignore", frozen=True)
 
 
 class _Market(_Model):
@@ -157,6 +159,8 @@ def _check_facts(scenario: Scenario, source: str) -> None:
         if m.id in seen:
             problems.append((f"members[{i}].id", f"duplicate member {m.id}"))
         seen.add(m.id)
+        if m.role is Role.SUPPLIER and scenario.deposits.get(m.id):
+            problems.append((f"members[{i}].deposit_fen", "only buyers pay deposits"))
     try:
         HallEngine(scenario.clock, scenario.market, scenario.members, scenario.lots)
     except EngineError as e:
