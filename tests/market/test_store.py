@@ -58,7 +58,7 @@ def _schema_differences(engine: sa.Engine) -> list[object]:
 
 def test_sqlite_migrations_agree_with_the_schema(sqlite_url: str) -> None:
     engine = migrate(sqlite_url)
-    assert current_revision(engine) == head_revision() == "0001"
+    assert current_revision(engine) == head_revision()
     assert _schema_differences(engine) == []
     migrate(engine)  # again: nothing to do
     engine.dispose()

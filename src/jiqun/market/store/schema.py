@@ -139,6 +139,36 @@ snapshots = Table(
     UniqueConstraint("hall", "seq"),
 )
 
+# The live server (issue "Market II"): who logs in, and the hash-chained audit log (M7).
+# A member's user id is the member's id; staff are users without a member row.
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    Column("name", String(100), nullable=False, default=""),
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("created_at_ms", BigInteger, nullable=False),
+    CheckConstraint(
+        "role IN ('buyer', 'supplier', 'auctioneer', 'inspector', 'cashier', 'admin')",
+        name="role",
+    ),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    # Append-only: rows are inserted with the next seq and never updated (security.audit).
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("at_ms", BigInteger, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("detail", JSON, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
 ALL_TABLES = (
     members,
     cards,
@@ -149,4 +179,6 @@ ALL_TABLES = (
     halls,
     journal,
     snapshots,
+    users,
+    audit_log,
 )
