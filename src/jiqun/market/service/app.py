@@ -1,0 +1,718 @@
+"""The live server (issue "Market II"): pages, a JSON API and the WebSocket channel, on aiohttp.
+
+aiohttp because of the figures in DESIGN.md: it delivers 5,000 clients × 20 messages/s on two
+cores, and the server sends only state changes (never price ticks). One process, one
+:class:`MarketRunner` (the single writer), several halls.
+
+Security (M7): a signed, expiring session cookie (HttpOnly, SameSite=Lax) issued after an
+Argon2 check run off the event loop; every state-changing HTTP call carries the session's CSRF
+token (header ``X-CSRF-Token`` or form field ``csrf``); the WebSocket handshake checks the
+Origin and, with a session, the token (``?csrf=``); every API call and socket message checks
+the role; presses are rate-limited per buyer (not journaled when over); logins, deposits and
+hall commands are written to the hash-chained audit log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from aiohttp import WSMsgType, web
+
+from jiqun.market.core.engine import IDLE, EngineError
+from jiqun.market.core.events import (
+    AddLot,
+    AddMember,
+    CashMoved,
+    CashRefused,
+    Deposit,
+    Open,
+    Press,
+    Rejected,
+    Sale,
+)
+from jiqun.market.core.model import ClockSettings, Lot, MarketSettings, Member, Role
+from jiqun.market.journal import DurableMarket
+from jiqun.market.security.ratelimit import RateLimiter
+from jiqun.market.security.sessions import InvalidSession, Session, SessionSigner, csrf_ok
+from jiqun.market.service import openapi, protocol, users
+from jiqun.market.service.runner import MarketRunner
+from jiqun.web.texts import page_lang, texts
+
+log = logging.getLogger(__name__)
+
+COOKIE = "jiqun_session"
+WEB = Path(__file__).resolve().parents[2] / "web"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+LOGIN_PATHS = frozenset({"/api/login", "/login"})
+SEND_QUEUE = 1000  # messages waiting for a slow client before it is dropped
+
+DEFAULT_CLOCK = ClockSettings(
+    tick_ms=100, step_fen=2, pause_ms=3000, restart_steps=10, same_stop_ms=150
+)
+DEFAULT_FEES = MarketSettings(seller_commission_bps=300, buyer_fee_bps=50)
+
+
+class Refused(Exception):
+    """A request the market refuses before it is journaled (HTTP status and error code)."""
+
+    def __init__(self, status: int, code: str) -> None:
+        super().__init__(code)
+        self.status, self.code = status, code
+
+
+@dataclass
+class Service:
+    runner: MarketRunner
+    signer: SessionSigner
+    limiter: RateLimiter
+    login_limiter: RateLimiter
+    templates: jinja2.Environment
+    secure_cookies: bool
+
+    @property
+    def market(self) -> DurableMarket:
+        return self.runner.market
+
+    async def audit(self, actor: str, action: str, detail: dict[str, Any]) -> None:
+        at = self.runner.now()
+        await self.runner.call(lambda m: users.append_audit(m.engine, at, actor, action, detail))
+
+    async def add_user(
+        self, user: str, role: str, password: str, name: str = "", hall: str | None = None
+    ) -> None:
+        """A login; a buyer or supplier also becomes a member of the market (journaled)."""
+        loop = asyncio.get_running_loop()
+        at = self.runner.now()
+        engine = self.market.engine
+        await loop.run_in_executor(None, users.add_user, engine, user, role, password, at, name)
+        if role in users.MEMBER_ROLES:
+            known = await self.runner.call(lambda m: user in m.accounts.members)
+            if not known:
+                hall = hall or await self.first_hall()
+                member = Member(user, Role(role))
+                await self.runner.submit(hall, lambda now: AddMember(now, member))
+
+    async def first_hall(self) -> str:
+        halls = await self.runner.call(lambda m: sorted(m.halls))
+        if not halls:
+            raise Refused(409, "no_hall")
+        return halls[0]
+
+
+HOLDER = web.AppKey("service", dict[str, Service])  # filled on startup
+
+
+def service_of(app: web.Application) -> Service:
+    return app[HOLDER]["service"]
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _error(status: int, code: str) -> web.Response:
+    return web.json_response({"error": code}, status=status)
+
+
+def _session(request: web.Request) -> Session | None:
+    session: Session | None = request.get("session")
+    return session
+
+
+def _require(request: web.Request, *roles: str) -> Session:
+    session = _session(request)
+    if session is None:
+        raise Refused(401, "login_required")
+    if roles and session.role not in roles:
+        raise Refused(403, "forbidden")
+    return session
+
+
+def _same_origin(request: web.Request) -> bool:
+    origin = request.headers.get("Origin")
+    if origin is None:  # not a browser's cross-site request (browsers send Origin on these)
+        return True
+    return origin in (f"{request.scheme}://{request.host}", f"http://{request.host}")
+
+
+def _lang(request: web.Request) -> str:
+    return page_lang(request.query.get("lang"))
+
+
+@web.middleware
+async def security(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    service = service_of(request.app)
+    token = request.cookies.get(COOKIE)
+    request["session"] = None
+    if token:
+        with contextlib.suppress(InvalidSession):
+            request["session"] = service.signer.load(token)
+    if request.method not in SAFE_METHODS:
+        if not _same_origin(request):
+            return _error(403, "bad_origin")
+        if request.path not in LOGIN_PATHS:
+            session = _session(request)
+            if session is None:
+                return _error(401, "login_required")
+            presented = request.headers.get("X-CSRF-Token")
+            if presented is None and request.content_type in (
+                "application/x-www-form-urlencoded",
+                "multipart/form-data",
+            ):
+                form = await request.post()
+                value = form.get("csrf")
+                presented = value if isinstance(value, str) else None
+            if not csrf_ok(session, presented):
+                return _error(403, "csrf")
+    try:
+        return await handler(request)
+    except Refused as e:
+        return _error(e.status, e.code)
+
+
+async def _json_body(request: web.Request) -> dict[str, Any]:
+    if request.content_length is not None and request.content_length > 64 * 1024:
+        raise Refused(413, "too_big")
+    try:
+        data = await request.json()
+    except (ValueError, UnicodeDecodeError):
+        raise Refused(400, "bad_json") from None
+    if not isinstance(data, dict):
+        raise Refused(400, "bad_json")
+    return data
+
+
+def _hall_known(request: web.Request) -> str:
+    hall = request.match_info["hall"]
+    if hall not in service_of(request.app).market.configs:
+        raise web.HTTPNotFound(text=json.dumps({"error": "unknown_hall"}))
+    return hall
+
+
+# ---------------------------------------------------------------------------- login
+
+
+async def _login(request: web.Request, user: str, password: str) -> tuple[Session, str] | None:
+    service = service_of(request.app)
+    now = service.runner.now()
+    if not service.login_limiter.allow(f"user:{user}", now):
+        raise Refused(429, "rate_limited")
+    loop = asyncio.get_running_loop()
+    found = await loop.run_in_executor(
+        None, users.authenticate, service.market.engine, user, password
+    )
+    peer = request.remote or ""
+    if found is None:
+        await service.audit(user[:64], "login_failed", {"peer": peer})
+        return None
+    token, session = service.signer.issue(found.id, found.role)
+    await service.audit(found.id, "login", {"role": found.role, "peer": peer})
+    return session, token
+
+
+def _set_cookie(request: web.Request, response: web.StreamResponse, token: str) -> None:
+    service = service_of(request.app)
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=service.signer.max_age_s,
+        httponly=True,
+        samesite="Lax",
+        secure=service.secure_cookies,
+        path="/",
+    )
+
+
+async def api_login(request: web.Request) -> web.StreamResponse:
+    data = await _json_body(request)
+    user, password = data.get("user"), data.get("password")
+    if not isinstance(user, str) or not isinstance(password, str) or len(user) > 64:
+        raise Refused(400, "bad_request")
+    result = await _login(request, user, password[:1024])
+    if result is None:
+        return _error(401, "bad_credentials")
+    session, token = result
+    response = web.json_response({"user": session.user, "role": session.role, "csrf": session.csrf})
+    _set_cookie(request, response, token)
+    return response
+
+
+async def api_logout(request: web.Request) -> web.StreamResponse:
+    response = web.json_response({"ok": True})
+    response.del_cookie(COOKIE, path="/")
+    return response
+
+
+async def login_page(request: web.Request) -> web.StreamResponse:
+    return _page(request, "login.html", next=_next(request.query.get("next")), failed=False)
+
+
+def _next(value: object) -> str:
+    if isinstance(value, str) and value.startswith("/") and not value.startswith("//"):
+        return value
+    return "/buyer"
+
+
+async def login_form(request: web.Request) -> web.StreamResponse:
+    form = await request.post()
+    user, password = form.get("user"), form.get("password")
+    target = _next(form.get("next"))
+    if not isinstance(user, str) or not isinstance(password, str) or len(user) > 64:
+        raise Refused(400, "bad_request")
+    result = await _login(request, user, password[:1024])
+    if result is None:
+        response = _page(request, "login.html", next=target, failed=True)
+        response.set_status(401)
+        return response
+    response = web.HTTPSeeOther(target)
+    _set_cookie(request, response, result[1])
+    return response
+
+
+# ---------------------------------------------------------------------------- API
+
+
+async def api_halls(request: web.Request) -> web.StreamResponse:
+    service = service_of(request.app)
+
+    def halls(m: DurableMarket) -> list[dict[str, Any]]:
+        out = []
+        for hall, engine in sorted(m.halls.items()):
+            view = protocol.hall_view(hall, engine)
+            out.append({"hall": hall, "phase": view["phase"], "lot": view["lot"]})
+        return out
+
+    return web.json_response({"halls": await service.runner.call(halls)})
+
+
+async def api_hall_state(request: web.Request) -> web.StreamResponse:
+    hall = _hall_known(request)
+    return web.json_response(await service_of(request.app).runner.state(hall))
+
+
+async def api_open(request: web.Request) -> web.StreamResponse:
+    session = _require(request, "auctioneer")
+    hall = _hall_known(request)
+    service = service_of(request.app)
+
+    def idle(m: DurableMarket) -> None:
+        if m.halls[hall].state.phase != IDLE:
+            raise Refused(409, "already_open")
+
+    await service.runner.submit(hall, Open, idle)
+    await service.audit(session.user, "hall_open", {"hall": hall})
+    return web.json_response(await service.runner.state(hall))
+
+
+LOT_TEXT = ("variety", "grade", "origin", "package", "category")
+LOT_INTS = ("units", "unit_net_g", "start_price_fen", "reserve_price_fen", "min_purchase")
+
+
+async def api_add_lot(request: web.Request) -> web.StreamResponse:
+    session = _require(request, "supplier", "auctioneer")
+    hall = _hall_known(request)
+    data = await _json_body(request)
+    supplier = session.user if session.role == "supplier" else data.get("supplier")
+    lot_id = data.get("id")
+    if not isinstance(lot_id, str) or not 0 < len(lot_id) <= 64:
+        raise Refused(400, "bad_lot")
+    if not isinstance(supplier, str):
+        raise Refused(400, "bad_lot")
+    text: dict[str, str] = {}
+    for k in LOT_TEXT:
+        v = data.get(k, "")
+        if not isinstance(v, str) or len(v) > 64:
+            raise Refused(400, "bad_lot")
+        text[k] = v
+    ints: dict[str, int] = {}
+    for k in LOT_INTS:
+        n = data.get(k)
+        if type(n) is not int or not 0 <= n <= 10**12:
+            raise Refused(400, "bad_lot")
+        ints[k] = n
+    if not text["variety"] or not text["grade"]:
+        raise Refused(400, "bad_lot")
+    lot = Lot(
+        id=lot_id,
+        supplier=supplier,
+        variety=text["variety"],
+        grade=text["grade"],
+        origin=text["origin"],
+        package=text["package"],
+        category=text["category"],
+        units=ints["units"],
+        unit_net_g=ints["unit_net_g"],
+        start_price_fen=ints["start_price_fen"],
+        reserve_price_fen=ints["reserve_price_fen"],
+        min_purchase=ints["min_purchase"],
+    )
+    if lot.unit_net_g <= 0 or lot.min_purchase <= 0 or lot.reserve_price_fen > lot.start_price_fen:
+        raise Refused(400, "bad_lot")
+    service = service_of(request.app)
+
+    def check(m: DurableMarket) -> None:
+        member = m.accounts.members.get(supplier)
+        if member is None or member.role is not Role.SUPPLIER:
+            raise Refused(400, "unknown_supplier")
+        if any(ls.lot.id == lot_id for ls in m.halls[hall].state.lots):
+            raise Refused(409, "lot_exists")
+
+    try:
+        await service.runner.submit(hall, lambda now: AddLot(now, lot), check)
+    except EngineError:
+        raise Refused(400, "bad_lot") from None
+    await service.audit(session.user, "lot_add", {"hall": hall, "lot": lot_id})
+    return web.json_response({"lot": protocol.lot_public(lot)}, status=201)
+
+
+async def api_deposit(request: web.Request) -> web.StreamResponse:
+    session = _require(request, "cashier")
+    data = await _json_body(request)
+    member, amount = data.get("member"), data.get("amount_fen")
+    if not isinstance(member, str) or type(amount) is not int:
+        raise Refused(400, "bad_request")
+    service = service_of(request.app)
+    hall = await service.first_hall()
+    outputs = await service.runner.submit(hall, lambda now: Deposit(now, member, amount))
+    result = outputs[-1] if outputs else None
+    detail = {"member": member, "amount_fen": amount}
+    if isinstance(result, CashMoved):
+        await service.audit(session.user, "deposit", {**detail, "balance_fen": result.balance_fen})
+        return web.json_response({"member": member, "balance_fen": result.balance_fen})
+    reason = result.reason if isinstance(result, CashRefused) else "refused"
+    await service.audit(session.user, "deposit_refused", {**detail, "reason": reason})
+    return _error(400, reason)
+
+
+def _day_start_ms(now_ms: int) -> int:
+    local = time.localtime(now_ms / 1000)
+    return int(time.mktime((*local[:3], 0, 0, 0, 0, 0, -1)) * 1000)
+
+
+async def api_me(request: web.Request) -> web.StreamResponse:
+    session = _require(request)
+    service = service_of(request.app)
+    me: dict[str, Any] = {"user": session.user, "role": session.role}
+    if session.role not in users.MEMBER_ROLES:
+        return web.json_response(me)
+
+    def account(m: DurableMarket) -> dict[str, Any] | None:
+        member = m.accounts.members.get(session.user)
+        if member is None:
+            return None
+        return {
+            "balance_fen": m.accounts.balances.get(member.id, 0),
+            "spent_today_fen": m.accounts.spent_today.get(member.id, 0),
+            "daily_limit_fen": member.daily_limit_fen,
+            "suspended": member.suspended,
+        }
+
+    found = await service.runner.call(account)
+    if found is None:
+        return web.json_response(me)
+    now = service.runner.now()
+    loop = asyncio.get_running_loop()
+    statement = await loop.run_in_executor(
+        None, service.market.ledger.statement, session.user, _day_start_ms(now), now + 1
+    )
+    purchases = [
+        {"at": line.at_ms, "amount_fen": -line.amount_fen, "detail": line.detail}
+        for line in statement.lines
+        if line.item in ("purchase", "sale") and not line.reversal
+    ]
+    return web.json_response({**me, **found, "today": purchases})
+
+
+async def api_openapi(request: web.Request) -> web.StreamResponse:
+    return web.json_response(openapi.DOCUMENT)
+
+
+# ---------------------------------------------------------------------------- pages
+
+
+def _page(request: web.Request, name: str, **context: Any) -> web.Response:
+    service = service_of(request.app)
+    lang = _lang(request)
+    session = _session(request)
+    words = texts(page_lang(lang))
+    html = service.templates.get_template(name).render(
+        lang=lang,
+        t=words,
+        texts_json=json.dumps(words, ensure_ascii=False),
+        session=session,
+        **context,
+    )
+    return web.Response(text=html, content_type="text/html")
+
+
+async def index(request: web.Request) -> web.StreamResponse:
+    hall = await service_of(request.app).first_hall()
+    raise web.HTTPFound(f"/board/{hall}")
+
+
+async def board_page(request: web.Request) -> web.StreamResponse:
+    hall = _hall_known(request)
+    return _page(request, "board.html", hall=hall)
+
+
+async def buyer_page(request: web.Request) -> web.StreamResponse:
+    service = service_of(request.app)
+    hall = request.query.get("hall") or await service.first_hall()
+    if hall not in service.market.configs:
+        raise web.HTTPNotFound()
+    return _page(request, "buyer.html", hall=hall)
+
+
+# ---------------------------------------------------------------------------- WebSocket
+
+
+class ClientConnection:
+    """One socket's outgoing messages: a bounded queue and a task that sends them in order;
+    a client too slow to keep up is dropped (it reconnects and gets the state)."""
+
+    def __init__(self, ws: web.WebSocketResponse) -> None:
+        self.ws = ws
+        self.queue: asyncio.Queue[str | None] = asyncio.Queue(SEND_QUEUE)
+        self.task = asyncio.get_running_loop().create_task(self._send())
+
+    def deliver(self, text: str) -> None:
+        try:
+            self.queue.put_nowait(text)
+        except asyncio.QueueFull:
+            self.queue = asyncio.Queue(1)
+            self.task.cancel()
+            asyncio.get_running_loop().create_task(self.ws.close(code=1013, message=b"slow"))
+
+    def send(self, message: dict[str, Any]) -> None:
+        self.deliver(protocol.dumps(message))
+
+    async def _send(self) -> None:
+        while True:
+            text = await self.queue.get()
+            if text is None or self.ws.closed:
+                return
+            try:
+                await self.ws.send_str(text)
+            except (ConnectionError, RuntimeError):
+                return
+
+    async def close(self) -> None:
+        with contextlib.suppress(asyncio.QueueFull):
+            self.queue.put_nowait(None)
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await asyncio.wait_for(self.task, 1.0)
+
+
+async def websocket(request: web.Request) -> web.StreamResponse:
+    hall = _hall_known(request)
+    service = service_of(request.app)
+    if not _same_origin(request):
+        return _error(403, "bad_origin")
+    session = _session(request)
+    if session is not None and not csrf_ok(session, request.query.get("csrf")):
+        return _error(403, "csrf")
+    ws = web.WebSocketResponse(max_msg_size=protocol.MAX_MESSAGE, heartbeat=30.0)
+    await ws.prepare(request)
+    conn = ClientConnection(ws)
+    runner = service.runner
+    runner.subscribe(hall, conn)
+    pending: set[asyncio.Task[None]] = set()
+    try:
+        state = await runner.state(hall)
+        if session is not None:
+            state["me"] = {"user": session.user, "role": session.role}
+        conn.send(state)
+        async for msg in ws:
+            if msg.type == WSMsgType.TEXT:
+                task = _on_text(service, hall, session, conn, msg.data)
+                if task is not None:
+                    pending.add(task)
+                    task.add_done_callback(pending.discard)
+            elif msg.type == WSMsgType.BINARY:
+                conn.send({"t": "error", "code": "binary"})
+            elif msg.type == WSMsgType.ERROR:
+                break
+    finally:
+        runner.unsubscribe(hall, conn)
+        if pending:
+            await asyncio.wait(pending, timeout=5.0)
+        await conn.close()
+    return ws
+
+
+def _on_text(
+    service: Service, hall: str, session: Session | None, conn: ClientConnection, text: str
+) -> asyncio.Task[None] | None:
+    """Handle one message; a press is stamped and queued here, its ack sent by the task."""
+    runner = service.runner
+    try:
+        message = protocol.parse(text)
+    except protocol.BadMessage as e:
+        error: dict[str, Any] = {"t": "error", "code": e.code}
+        if e.id is not None and (type(e.id) is int or isinstance(e.id, str)):
+            error["id"] = e.id
+        conn.send(error)
+        return None
+    if isinstance(message, protocol.SyncMsg):
+        conn.send({"t": "sync", "c": message.c, "s": runner.now()})
+        return None
+
+    def rejected(reason: str) -> None:
+        conn.send({"t": "ack", "id": message.id, "result": "rejected", "reason": reason})
+
+    if session is None:
+        rejected("login_required")
+        return None
+    if session.role != "buyer":
+        rejected("forbidden")
+        return None
+    if not service.limiter.allow(session.user, runner.now()):
+        rejected("rate_limited")  # not journaled
+        return None
+    buyer = session.user  # never a field of the message
+
+    def press(now: int) -> Press:
+        return Press(now, buyer, message.lot, message.qty, message.round, message.tick)
+
+    done = runner.enqueue(hall, press)
+    return asyncio.get_running_loop().create_task(_ack(conn, message, done))
+
+
+async def _ack(
+    conn: ClientConnection, message: protocol.PressMsg, done: asyncio.Future[list[Any]]
+) -> None:
+    try:
+        outputs = await done
+    except Exception:
+        log.exception("a press could not be committed")
+        conn.send({"t": "ack", "id": message.id, "result": "rejected", "reason": "error"})
+        return
+    result = outputs[-1] if outputs else None
+    if isinstance(result, Sale):
+        conn.send(
+            {
+                "t": "ack",
+                "id": message.id,
+                "result": "sale",
+                "price_fen": result.price_fen,
+                "qty": result.qty,
+                "amount_fen": result.amount_fen,
+                "buyer_fee_fen": result.buyer_fee_fen,
+            }
+        )
+    else:
+        reason = result.reason if isinstance(result, Rejected) else "error"
+        conn.send({"t": "ack", "id": message.id, "result": "rejected", "reason": reason})
+
+
+# ---------------------------------------------------------------------------- the app
+
+
+ROUTES: list[tuple[str, str, Callable[[web.Request], Awaitable[web.StreamResponse]]]] = [
+    ("GET", "/", index),
+    ("GET", "/login", login_page),
+    ("POST", "/login", login_form),
+    ("GET", "/board/{hall}", board_page),
+    ("GET", "/buyer", buyer_page),
+    ("GET", "/ws/{hall}", websocket),
+    ("POST", "/api/login", api_login),
+    ("POST", "/api/logout", api_logout),
+    ("GET", "/api/openapi.json", api_openapi),
+    ("GET", "/api/halls", api_halls),
+    ("GET", "/api/halls/{hall}/state", api_hall_state),
+    ("POST", "/api/halls/{hall}/open", api_open),
+    ("POST", "/api/halls/{hall}/lots", api_add_lot),
+    ("POST", "/api/deposits", api_deposit),
+    ("GET", "/api/me", api_me),
+]
+
+
+def build_app(
+    market: str | DurableMarket | None,
+    secret_key: str,
+    *,
+    halls: dict[str, tuple[ClockSettings, MarketSettings]] | None = None,
+    press_rate_per_s: int = 20,
+    press_burst: int = 40,
+    session_max_age_s: int | None = None,
+    secure_cookies: bool = False,
+) -> web.Application:
+    """The application over a market database (URL) or an open :class:`DurableMarket`.
+
+    ``halls``: halls to create if missing (an existing hall must have the same settings). The
+    market is opened (migrated and recovered) here and closed with the application."""
+    durable = market if isinstance(market, DurableMarket) else DurableMarket.open(market)
+    try:
+        for hall, (clock, fees) in (halls or {}).items():
+            durable.add_hall(hall, clock, fees)
+        signer = (
+            SessionSigner(secret_key)
+            if session_max_age_s is None
+            else SessionSigner(secret_key, session_max_age_s)
+        )
+    except BaseException:
+        durable.close()
+        raise
+    app = web.Application(middlewares=[security], client_max_size=64 * 1024)
+    templates = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(WEB / "templates")),
+        autoescape=jinja2.select_autoescape(["html"]),
+    )
+    holder: dict[str, Service] = {}
+    app[HOLDER] = holder
+
+    async def on_startup(app: web.Application) -> None:
+        runner = MarketRunner(durable)
+        await runner.start()
+        holder["service"] = Service(
+            runner,
+            signer,
+            RateLimiter(press_rate_per_s, press_burst),
+            RateLimiter(1, 10),
+            templates,
+            secure_cookies,
+        )
+
+    async def on_cleanup(app: web.Application) -> None:
+        service = holder.get("service")
+        if service is not None:
+            await service.runner.close()
+        else:
+            durable.close()
+
+    app.on_startup.append(on_startup)
+    app.on_cleanup.append(on_cleanup)
+    for method, path, handler in ROUTES:
+        app.router.add_route(method, path, handler)
+    app.router.add_static("/static/", WEB / "static")
+    return app
+
+
+def run(
+    db_url: str | None = None,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    secret_key: str | None = None,
+) -> None:
+    """``jiqun serve``: migrate and open the market (a default hall ``1`` when it has none),
+    then serve until interrupted. The session key is ``secret_key``, else ``$JIQUN_SECRET``,
+    else a random one (sessions then end with the process)."""
+    import os
+
+    key = secret_key or os.environ.get("JIQUN_SECRET") or secrets.token_urlsafe(48)
+    market = DurableMarket.open(db_url)
+    halls = None if market.halls else {"1": (DEFAULT_CLOCK, DEFAULT_FEES)}
+    app = build_app(market, key, halls=halls)
+    web.run_app(app, host=host, port=port, print=None)

@@ -1,0 +1,217 @@
+"""The live channel's JSON messages (one WebSocket per client; PRODUCT.md M5).
+
+Client → server::
+
+    {"t": "sync", "c": client_ms}
+    {"t": "press", "id": client_id, "lot": "L001", "round": 1, "tick": 12, "qty": 5}
+
+Server → client::
+
+    {"t": "sync", "c": client_ms, "s": server_ms}        at once: offset = s − (c + rtt/2)
+    {"t": "ack", "id": …, "result": "sale", "price_fen": …, "qty": …}      after the commit
+    {"t": "ack", "id": …, "result": "rejected", "reason": "wrong_lot"}
+    {"t": "state", "hall", "s", "phase", "lot", "round", "stopped", "next", "results", "lots_left"}
+    {"t": "round", "hall", "lot", "round", "at", "start_fen", "step_fen", "tick_ms", "ends_at"}
+    {"t": "stopped", "hall", "lot", "round", "at", "price_fen", "window_closes_at"}
+    {"t": "sale", "hall", "lot", "round", "buyer", "qty", "price_fen", "at"}
+    {"t": "withdrawn", "hall", "lot", "units", "at"}
+    {"t": "closed", "hall", "at"}
+    {"t": "error", "code": "bad_json" | "bad_message" | "too_big" | "binary", "id"?: …}
+
+The price is never streamed: a client draws S − ⌊(t − at) / tick⌋ · step from ``round`` and its
+estimate of the server's time. A lot's reserve price appears in no message (:func:`lot_public`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from jiqun.market.core.engine import RUNNING, WINDOW, HallEngine
+from jiqun.market.core.events import (
+    ClockStopped,
+    HallClosed,
+    Output,
+    RoundStarted,
+    Sale,
+    Withdrawn,
+)
+from jiqun.market.core.model import Lot
+
+MAX_MESSAGE = 4096  # bytes: a longer message closes the connection (1009)
+NEXT_LOTS = 6
+MAX_ID = 64
+
+
+def dumps(message: dict[str, Any]) -> str:
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+
+
+def lot_public(lot: Lot, remaining: int | None = None) -> dict[str, Any]:
+    """What buyers may see of a lot: everything but the reserve price."""
+    out: dict[str, Any] = {
+        "id": lot.id,
+        "supplier": lot.supplier,
+        "variety": lot.variety,
+        "grade": lot.grade,
+        "origin": lot.origin,
+        "package": lot.package,
+        "category": lot.category,
+        "units": lot.units,
+        "unit_net_g": lot.unit_net_g,
+        "start_price_fen": lot.start_price_fen,
+        "min_purchase": lot.min_purchase,
+    }
+    if remaining is not None:
+        out["remaining"] = remaining
+    return out
+
+
+def hall_view(hall: str, engine: HallEngine) -> dict[str, Any]:
+    """The hall's public state (call on the writer thread: it reads the engine)."""
+    s, c = engine.state, engine.clock
+    current = s.lots[s.current] if s.current < len(s.lots) else None
+    round_: dict[str, Any] | None = None
+    stopped: dict[str, Any] | None = None
+    if current is not None and s.phase in (RUNNING, WINDOW):
+        round_ = {
+            "lot": current.lot.id,
+            "round": current.rounds,
+            "at": s.round_start,
+            "start_fen": s.start_price,
+            "step_fen": c.step_fen,
+            "tick_ms": c.tick_ms,
+            "ends_at": s.round_end,
+        }
+    if current is not None and s.phase == WINDOW:
+        stopped = {
+            "at": s.stop_at,
+            "price_fen": s.stop_price,
+            "window_closes_at": s.stop_at + c.same_stop_ms,
+        }
+    following = [ls for ls in s.lots[s.current + 1 :] if ls.remaining > 0]
+    return {
+        "hall": hall,
+        "phase": s.phase,
+        "lot": None if current is None else lot_public(current.lot, current.remaining),
+        "round": round_,
+        "stopped": stopped,
+        "starts_at": s.start_at if s.phase == "waiting" else None,
+        "next": [lot_public(ls.lot) for ls in following[:NEXT_LOTS]],
+        "lots_left": len(following),
+        "clock": {"tick_ms": c.tick_ms, "step_fen": c.step_fen, "same_stop_ms": c.same_stop_ms},
+    }
+
+
+def event_message(hall: str, out: Output) -> dict[str, Any]:
+    """A public output as its message (RoundStarted, ClockStopped, Sale, Withdrawn, closed)."""
+    if isinstance(out, RoundStarted):
+        return {
+            "t": "round",
+            "hall": hall,
+            "lot": out.lot,
+            "round": out.round,
+            "at": out.at_ms,
+            "start_fen": out.start_price_fen,
+            "step_fen": out.step_fen,
+            "tick_ms": out.tick_ms,
+            "ends_at": out.ends_at_ms,
+        }
+    if isinstance(out, ClockStopped):
+        return {
+            "t": "stopped",
+            "hall": hall,
+            "lot": out.lot,
+            "round": out.round,
+            "at": out.at_ms,
+            "price_fen": out.price_fen,
+            "window_closes_at": out.window_closes_at_ms,
+        }
+    if isinstance(out, Sale):
+        return {
+            "t": "sale",
+            "hall": hall,
+            "lot": out.lot,
+            "round": out.round,
+            "buyer": out.buyer,
+            "variety": out.variety,
+            "grade": out.grade,
+            "qty": out.qty,
+            "price_fen": out.price_fen,
+            "at": out.at_ms,
+        }
+    if isinstance(out, Withdrawn):
+        return {"t": "withdrawn", "hall": hall, "lot": out.lot, "units": out.units, "at": out.at_ms}
+    if isinstance(out, HallClosed):
+        return {"t": "closed", "hall": hall, "at": out.at_ms}
+    raise ValueError(f"{type(out).__name__} is not announced")
+
+
+# ---------------------------------------------------------------------------- client messages
+
+
+class BadMessage(ValueError):
+    def __init__(self, code: str, id_: object = None) -> None:
+        super().__init__(code)
+        self.code, self.id = code, id_
+
+
+@dataclass(frozen=True)
+class SyncMsg:
+    c: int | float
+
+
+@dataclass(frozen=True)
+class PressMsg:
+    id: str | int | None
+    lot: str
+    qty: object
+    round: int | None
+    tick: int | None
+
+
+def _optional_int(value: object, id_: object) -> int | None:
+    if value is None:
+        return None
+    if type(value) is not int or not -(2**53) <= value <= 2**53:
+        raise BadMessage("bad_message", id_)
+    return value
+
+
+def parse(text: str) -> SyncMsg | PressMsg:
+    """A client's message, or :class:`BadMessage` with the error code to answer."""
+    if len(text.encode("utf-8")) > MAX_MESSAGE:
+        raise BadMessage("too_big")
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        raise BadMessage("bad_json") from None
+    if not isinstance(data, dict):
+        raise BadMessage("bad_message")
+    kind = data.get("t")
+    if kind == "sync":
+        c = data.get("c")
+        if not isinstance(c, int | float) or isinstance(c, bool) or not abs(c) <= 2**53:
+            raise BadMessage("bad_message")  # (not ≤ also refuses NaN)
+        return SyncMsg(c)
+    if kind == "press":
+        id_ = data.get("id")
+        if not (id_ is None or type(id_) is int or (type(id_) is str and len(id_) <= MAX_ID)):
+            raise BadMessage("bad_message")
+        lot = data.get("lot")
+        if type(lot) is not str or not 0 < len(lot) <= MAX_ID:
+            raise BadMessage("bad_message", id_)
+        qty = data.get("qty")
+        if not (qty is None or type(qty) in (int, float, str, bool)):
+            raise BadMessage("bad_message", id_)  # the rulebook's bad_quantity is for scalars
+        if type(qty) is str and len(qty) > MAX_ID:
+            raise BadMessage("bad_message", id_)
+        return PressMsg(
+            id_,
+            lot,
+            qty,
+            _optional_int(data.get("round"), id_),
+            _optional_int(data.get("tick"), id_),
+        )
+    raise BadMessage("bad_message")
