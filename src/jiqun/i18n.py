@@ -116,6 +116,73 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "登记表中没有{year}年度的数据（有：{years}）",
         "the register has no rows for {year} (it has: {years})",
     ),
+    # plan, targets and placement ledger files (O6, O7)
+    "small_file_format": (
+        "不支持的文件类型“{suffix}”：请使用 .csv、.xlsx 或 .xls",
+        "unsupported file type '{suffix}': use .csv, .xlsx or .xls",
+    ),
+    "not_positive": ("必须大于0", "must be greater than 0"),
+    "not_a_positive_integer": ("应为正整数", "must be a whole number of at least 1"),
+    "duplicate_tier": ("与第{other}行重复（同一档次）", "duplicates row {other} (same tier)"),
+    "duplicate_plan_cluster": (
+        "与第{other}行重复（同一产业集群）",
+        "duplicates row {other} (same cluster)",
+    ),
+    "threshold_order": (
+        "档次靠后的门槛应更低：应低于第{tier}档的{threshold}亿元",
+        "a later tier needs a lower threshold: below tier {tier}'s {threshold} (100 million yuan)",
+    ),
+    "unknown_town": (
+        "登记表中没有这个乡镇（街道）（有：{towns}）",
+        "no such town in the register (it has: {towns})",
+    ),
+    "ambiguous_town": (
+        "可指多个乡镇（街道）：{towns}，请写全称",
+        "names several towns: {towns}; write the full name",
+    ),
+    "file_invalid_summary": (
+        "文件有{count}行无效数据，未做任何计算，请改正后重试",
+        "the file has {count} invalid rows; nothing was computed: correct them and run again",
+    ),
+    "ledger_invalid_summary": (
+        "台账有{count}行无效数据，未做任何计算。可加 --skip-invalid 跳过这些行（写入拒收文件）",
+        "the ledger has {count} invalid rows; nothing was computed. Add --skip-invalid to skip "
+        "them (they are written to a rejects file)",
+    ),
+    "plan_clusters_missing": (
+        "集群定义中没有这些规划集群：{clusters}",
+        "the cluster definitions lack these planned clusters: {clusters}",
+    ),
+    "plan_clusters_default": (
+        "规划集群{clusters}不在内置的诸城市14个规划集群中：请用 --clusters 指定集群定义文件",
+        "the planned clusters {clusters} are not among the 14 built-in Zhucheng clusters: "
+        "give a definitions file with --clusters",
+    ),
+    "target_year": (
+        "目标年度{target}必须晚于统计年度{year}",
+        "the target year {target} must be later than the year {year}",
+    ),
+    "plan_unmatched": (
+        "注意：登记表的“所属集群”列中没有这些规划集群，按0计算：{clusters}",
+        "note: the register's cluster column never names these planned clusters; "
+        "they count as 0: {clusters}",
+    ),
+    "duplicate_placement": (
+        "与第{other}行重复（同一年度、同一企业）",
+        "duplicates row {other} (same year and enterprise)",
+    ),
+    "ledger_no_year": (
+        "台账中没有{year}年度的记录（有：{years}）",
+        "the ledger has no rows for {year} (it has: {years})",
+    ),
+    "bad_ratio": (
+        "“{value}”不是0到1之间的比例（可写 0.6、60% 或 6:4）",
+        "'{value}' is not a ratio between 0 and 1 (write 0.6, 60% or 6:4)",
+    ),
+    "no_activity": (
+        "{year}年没有可按乡镇和行业归类的企业",
+        "no firm of {year} can be placed by town and industry",
+    ),
 }
 
 
