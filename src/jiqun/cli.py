@@ -261,6 +261,286 @@ def complexity_command(
         result.write_csv(output)
 
 
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+def _json(data: object) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+@observatory.command("towns")
+@register_options
+@click.option(
+    "--measure",
+    type=click.Choice(["revenue", "employees", "firms"]),
+    default="revenue",
+    show_default=True,
+    help="Activity measured: revenue (万元), employees, or the number of firms.",
+)
+@click.option(
+    "--level",
+    type=click.Choice(["cluster", "division", "group", "class"]),
+    default="division",
+    show_default=True,
+    help="Industries: clusters, or GB/T 4754 divisions (2 digits), groups (3), classes (4).",
+)
+@click.option(
+    "--min-lq",
+    type=click.FloatRange(min=0),
+    default=1.0,
+    show_default=True,
+    help="A leading industry's location quotient is at least this.",
+)
+@click.option(
+    "--min-share",
+    type=click.FloatRange(0, 1),
+    default=0.10,
+    show_default=True,
+    help="A leading industry's share of the town's activity is at least this.",
+)
+@click.option(
+    "--closest",
+    type=click.IntRange(min=0),
+    default=3,
+    show_default=True,
+    help="How many industries to list per town as closest to enter (relatedness density).",
+)
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(path_type=Path),
+    help="A plan (PLAN.csv with centre towns): each planned cluster's share inside them.",
+)
+@click.option(
+    "--plan-clusters",
+    "plan_clusters_file",
+    type=click.Path(path_type=Path),
+    help="TOML definitions of the planned clusters (default: the register's cluster column, "
+    "else the 14 Zhucheng clusters).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["json", "table", "xlsx"]),
+    default="table",
+    show_default=True,
+)
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), help="Write to this file instead of stdout."
+)
+@user_errors
+def towns_command(
+    register: Path,
+    year: int | None,
+    clusters_file: Path | None,
+    sheet: str | None,
+    skip_invalid: bool,
+    rejects: Path | None,
+    measure: str,
+    level: str,
+    min_lq: float,
+    min_share: float,
+    closest: int,
+    plan_file: Path | None,
+    plan_clusters_file: Path | None,
+    fmt: str,
+    output: Path | None,
+) -> None:
+    """Town diagnosis: leading industries per town (LQ and share), 一镇多业 flags, each
+    industry's spread over towns, the industries each town is closest to entering, and the
+    planned clusters' share inside their centre towns."""
+    from jiqun.observatory.plan import load_plan
+    from jiqun.observatory.towns import diagnose
+
+    if fmt == "xlsx" and output is None:
+        raise click.UsageError("--format xlsx needs -o OUT.xlsx")
+    definitions = load_definitions(clusters_file) if clusters_file else None
+    plan = load_plan(plan_file) if plan_file else None
+    plan_definitions = load_definitions(plan_clusters_file) if plan_clusters_file else None
+    result = diagnose(
+        _load(register, sheet, skip_invalid, rejects),
+        year=year,
+        measure=measure,  # type: ignore[arg-type]
+        level=level,  # type: ignore[arg-type]
+        min_lq=min_lq,
+        min_share=min_share,
+        definitions=definitions,
+        closest=closest,
+        plan=plan,
+        plan_definitions=plan_definitions,
+    )
+    lang = current_lang()
+    if fmt == "xlsx":
+        assert output is not None
+        result.write_xlsx(output, lang)
+        return
+    _emit(_json(result.to_json(lang)) if fmt == "json" else result.text(lang), output)
+
+
+@observatory.command("plan")
+@click.argument("register", type=click.Path(path_type=Path))
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="The plan: clusters, centre towns, key enterprises (like zhucheng_cluster_plan.csv).",
+)
+@click.option(
+    "--targets",
+    "targets_file",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Revenue tiers: tier, revenue_threshold_yi, clusters_required.",
+)
+@click.option("--target-year", type=int, required=True, help="The year the tiers are due.")
+@click.option("--year", type=int, help="Year of the figures (default: the register's latest).")
+@click.option(
+    "--clusters",
+    "clusters_file",
+    type=click.Path(path_type=Path),
+    help="TOML definitions of the planned clusters over industry codes (default: the "
+    "register's cluster column by name, else the 14 Zhucheng clusters).",
+)
+@click.option("--sheet", help="Worksheet of the register to read when it has several.")
+@click.option("--skip-invalid", is_flag=True, help="Skip bad register rows (see stats).")
+@click.option("--rejects", type=click.Path(path_type=Path), help="Where skipped rows go.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True
+)
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), help="Write to this file instead of stdout."
+)
+@user_errors
+def plan_command(
+    register: Path,
+    plan_file: Path,
+    targets_file: Path,
+    target_year: int,
+    year: int | None,
+    clusters_file: Path | None,
+    sheet: str | None,
+    skip_invalid: bool,
+    rejects: Path | None,
+    fmt: str,
+    output: Path | None,
+) -> None:
+    """The plan's tiers (e.g. 三二三三三) and each planned cluster: revenue, tier, gap, the
+    compound annual growth it needs, the tier it is on track for; whether the plan is met."""
+    from jiqun.observatory.plan import load_plan, load_targets, progress
+
+    plan = load_plan(plan_file)
+    targets = load_targets(targets_file)
+    definitions = load_definitions(clusters_file) if clusters_file else None
+    result = progress(
+        _load(register, sheet, skip_invalid, rejects),
+        plan,
+        targets,
+        target_year,
+        year=year,
+        definitions=definitions,
+    )
+    if result.match.unmatched and fmt == "json":
+        click.echo(t("plan_unmatched", clusters="、".join(result.match.unmatched)), err=True)
+    _emit(_json(result.to_json()) if fmt == "json" else result.text(current_lang()), output)
+
+
+def _ratio(ctx: click.Context, param: click.Parameter, value: str) -> Any:
+    """A share between 0 and 1 as an exact decimal: 0.6, 60% or 6:4."""
+    from jiqun.observatory.placements import parse_ratio
+
+    try:
+        return parse_ratio(value)
+    except ValueError:
+        raise click.BadParameter(t("bad_ratio", value=value), ctx, param) from None
+
+
+@observatory.command("placements")
+@click.argument("ledger", type=click.Path(path_type=Path))
+@click.option("--year", type=int, help="Year of the table (default: the ledger's latest).")
+@click.option(
+    "--attract-share",
+    callback=_ratio,
+    default="1.0",
+    show_default=True,
+    help="Share of an enterprise's points the attracting town earns.",
+)
+@click.option(
+    "--host-share",
+    callback=_ratio,
+    default="0.5",
+    show_default=True,
+    help="Share of an enterprise's points the hosting town earns.",
+)
+@click.option(
+    "--tax-split",
+    callback=_ratio,
+    default="0.6",
+    show_default=True,
+    help="The attracting town's part of the local tax (0.6 or 6:4); the hosting town has the rest.",
+)
+@click.option("--sheet", help="Worksheet to read when a workbook has several.")
+@click.option(
+    "--skip-invalid",
+    is_flag=True,
+    help="Skip bad rows instead of failing; they are written to the rejects file.",
+)
+@click.option(
+    "--rejects",
+    type=click.Path(path_type=Path),
+    help="Where --skip-invalid writes bad rows (default: LEDGER-NAME.rejects.csv here).",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["json", "table"]), default="table", show_default=True
+)
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), help="Write to this file instead of stdout."
+)
+@user_errors
+def placements_command(
+    ledger: Path,
+    year: int | None,
+    attract_share: Any,
+    host_share: Any,
+    tax_split: Any,
+    sheet: str | None,
+    skip_invalid: bool,
+    rejects: Path | None,
+    fmt: str,
+    output: Path | None,
+) -> None:
+    """The placement ledger's annual town table: points as attracting and hosting town, the
+    score (100 % / 50 %, 100 % once when both) and the local tax shared 6:4, in exact decimals."""
+    from jiqun.observatory.placements import load_ledger, town_table
+
+    loaded = load_ledger(ledger, sheet=sheet, skip_invalid=skip_invalid)
+    if loaded.rejects is not None and loaded.rejected:
+        target = rejects or Path(f"{ledger.stem}.rejects.csv")
+        target.write_text(loaded.rejects.write_csv(), encoding="utf-8-sig")
+        click.echo(t("skipped", count=loaded.rejected, path=target), err=True)
+    result = town_table(
+        loaded, year, attract_share=attract_share, host_share=host_share, tax_split=tax_split
+    )
+    _emit(_json(result.to_json()) if fmt == "json" else result.text(current_lang()), output)
+
+
+@observatory.command("demo-ledger")
+@click.argument("output", type=click.Path(path_type=Path))
+@user_errors
+def demo_ledger(output: Path) -> None:
+    """Write a small demo placement ledger (2024, 12 new enterprises) to OUT.csv or OUT.xlsx."""
+    from jiqun.observatory.placements import write_demo_ledger
+
+    if output.suffix.lower() not in (".xlsx", ".csv"):
+        raise click.UsageError("OUTPUT must end in .xlsx or .csv")
+    write_demo_ledger(output)
+    click.echo(str(output))
+
+
 # ------------------------------------------------------------------ market, serve, demo
 
 
