@@ -21,12 +21,12 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jinja2
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from jiqun.market.core.engine import IDLE, EngineError
 from jiqun.market.core.events import (
@@ -78,6 +78,7 @@ class Service:
     login_limiter: RateLimiter
     templates: jinja2.Environment
     secure_cookies: bool
+    sockets: set[web.WebSocketResponse] = field(default_factory=set)
 
     @property
     def market(self) -> DurableMarket:
@@ -109,6 +110,7 @@ class Service:
         return halls[0]
 
 
+SESSION: web.RequestKey[Session | None] = web.RequestKey("session")
 HOLDER = web.AppKey("service", dict[str, Service])  # filled on startup
 
 
@@ -124,8 +126,7 @@ def _error(status: int, code: str) -> web.Response:
 
 
 def _session(request: web.Request) -> Session | None:
-    session: Session | None = request.get("session")
-    return session
+    return request[SESSION]
 
 
 def _require(request: web.Request, *roles: str) -> Session:
@@ -154,10 +155,10 @@ async def security(
 ) -> web.StreamResponse:
     service = service_of(request.app)
     token = request.cookies.get(COOKIE)
-    request["session"] = None
+    request[SESSION] = None
     if token:
         with contextlib.suppress(InvalidSession):
-            request["session"] = service.signer.load(token)
+            request[SESSION] = service.signer.load(token)
     if request.method not in SAFE_METHODS:
         if not _same_origin(request):
             return _error(403, "bad_origin")
@@ -524,6 +525,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         return _error(403, "csrf")
     ws = web.WebSocketResponse(max_msg_size=protocol.MAX_MESSAGE, heartbeat=30.0)
     await ws.prepare(request)
+    service.sockets.add(ws)
     conn = ClientConnection(ws)
     runner = service.runner
     runner.subscribe(hall, conn)
@@ -544,6 +546,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
             elif msg.type == WSMsgType.ERROR:
                 break
     finally:
+        service.sockets.discard(ws)
         runner.unsubscribe(hall, conn)
         if pending:
             await asyncio.wait(pending, timeout=5.0)
@@ -684,6 +687,12 @@ def build_app(
             secure_cookies,
         )
 
+    async def on_shutdown(app: web.Application) -> None:
+        service = holder.get("service")
+        if service is not None:  # clients reconnect to the next server and get the state
+            for ws in list(service.sockets):
+                await ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
+
     async def on_cleanup(app: web.Application) -> None:
         service = holder.get("service")
         if service is not None:
@@ -692,6 +701,7 @@ def build_app(
             durable.close()
 
     app.on_startup.append(on_startup)
+    app.on_shutdown.append(on_shutdown)
     app.on_cleanup.append(on_cleanup)
     for method, path, handler in ROUTES:
         app.router.add_route(method, path, handler)

@@ -23,6 +23,7 @@ MEMBER_ROLES = ("buyer", "supplier")
 STAFF_ROLES = ("auctioneer", "inspector", "cashier", "admin")
 ROLES = MEMBER_ROLES + STAFF_ROLES
 
+
 # A hash to verify against when the user does not exist, so that a login takes as long for
 # an unknown user as for a wrong password (no user enumeration by timing).
 @functools.cache
