@@ -15,7 +15,8 @@ For a year Y and a target year T, per planned cluster:
 * ``projected``: revenue × (1 + growth)^(T − Y), and ``on_track_tier``, the highest tier whose
   threshold the projection reaches;
 * ``gap`` to the assigned tier's threshold (0 when reached) and ``required_growth``, the
-  compound annual growth that takes it there: (threshold / revenue)^(1 / (T − Y)) − 1;
+  compound annual growth that takes it there: (threshold / revenue)^(1 / (T − Y)) − 1
+  (negative when the cluster is above its threshold already: the decline it could afford);
 * ``centre_share``: the share of its revenue inside its centre towns (O5's plan alignment).
 
 Thresholds are read in 亿元; 1亿元 = 10,000万元. Planned clusters are matched to the register by

@@ -340,7 +340,7 @@ class TownDiagnosis:
             ]
             for town in self.towns
         ]
-        parts.append(text_grid(head, rows, left=(0, 3)))
+        parts.append(text_grid(head, rows, left=(0, 3, 4)))
         head = (
             ["行业", "名称", "合计", "分布镇街数", "HHI", "区位基尼", "EG", "MS"]
             if zh
