@@ -429,8 +429,9 @@ def plan_command(
     fmt: str,
     output: Path | None,
 ) -> None:
-    """The plan's tiers (e.g. 三二三三三) and each planned cluster: revenue, tier, gap, the
-    compound annual growth it needs, the tier it is on track for; whether the plan is met."""
+    """The plan's revenue tiers (such as 三二三三三) and each planned cluster: revenue, tier,
+    gap, the compound annual growth it needs, the tier it is on track for; whether the plan is
+    met."""
     from jiqun.observatory.plan import load_plan, load_targets, progress
 
     plan = load_plan(plan_file)
