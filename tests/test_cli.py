@@ -194,3 +194,44 @@ def test_complexity_command(tmp_path: Path) -> None:
     assert first[:3] == ["2024", "A", "13"] and abs(float(first[4]) - 7 / 3) < 1e-12
     code, _, err = run("observatory", "complexity", str(panel), "--val", "nope")
     assert code == 2 and "nope" in err
+
+
+def test_serve_starts_the_live_market(tmp_path: Path) -> None:
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    db = tmp_path / "market.db"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jiqun", "serve", "--db", str(db), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/halls", timeout=2) as r:
+                    halls = json.loads(r.read())
+                break
+            except OSError:
+                assert server.poll() is None, server.stderr.read() if server.stderr else ""
+                assert time.monotonic() < deadline, "the server did not answer within 30 s"
+                time.sleep(0.2)
+        assert halls["halls"][0]["hall"] == "1"
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/board/1", timeout=5) as r:
+            page = r.read().decode("utf-8")
+        assert "最高起拍价" in page and "reserve" not in page
+    finally:
+        server.terminate()
+        server.communicate(timeout=10)  # reaps it and closes its pipes
+    assert db.exists()
+
+
+def test_serve_with_a_bad_database_url() -> None:
+    code, _, err = run("serve", "--db", "mysql://nowhere/db")
+    assert code == 2 and "不支持的数据库类型" in err

@@ -695,10 +695,21 @@ def verify(db: str | None) -> None:
 
 
 @main.command()
-def serve() -> None:
-    """The web application (market and observatory pages) — not built yet."""
-    click.echo('jiqun serve: the web application is not built yet (issue "Market II").', err=True)
-    sys.exit(2)
+@DB_OPTION
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8000, show_default=True)
+@user_errors
+def serve(db: str | None, host: str, port: int) -> None:
+    """The live market: display boards, buyer console, JSON API and WebSocket channel.
+
+    Sessions are signed with $JIQUN_SECRET (else a random key: sessions end with the server).
+    """
+    from jiqun.market.service.app import run
+
+    base = f"http://{host}:{port}"
+    click.echo(f"{base}/board/1  {base}/buyer  {base}/api/openapi.json", err=True)
+    with _database_errors(db):
+        run(db, host=host, port=port)
 
 
 @main.command()
