@@ -21,10 +21,15 @@ from jiqun.market.core.events import (
     Input,
     NewDay,
     Open,
+    Pause,
     Payout,
     Press,
+    ReorderLots,
+    Resume,
+    SetClock,
     Suspend,
     Withdrawal,
+    WithdrawLot,
 )
 from jiqun.market.core.model import Lot, Member, Role
 
@@ -82,8 +87,14 @@ def encode(event: Input) -> tuple[str, dict[str, Any]]:
         return "AddMember", member_json(event.member)
     if isinstance(event, Suspend):
         return "Suspend", {"m": event.member, "s": event.suspended}
-    if isinstance(event, Open | Advance | NewDay):
+    if isinstance(event, Open | Advance | NewDay | Pause | Resume):
         return type(event).__name__, {}
+    if isinstance(event, SetClock):
+        return "SetClock", {"k": event.tick_ms, "s": event.step_fen}
+    if isinstance(event, WithdrawLot):
+        return "WithdrawLot", {"l": event.lot}
+    if isinstance(event, ReorderLots):
+        return "ReorderLots", {"l": list(event.lots)}
     raise CodecError(f"no journal encoding for {type(event).__name__}")
 
 
@@ -102,6 +113,11 @@ _DECODERS: dict[str, Callable[[int, Mapping[str, Any]], Input]] = {
     "AddLot": lambda at, p: AddLot(at, lot_from(p)),
     "AddMember": lambda at, p: AddMember(at, member_from(p)),
     "Suspend": lambda at, p: Suspend(at, p["m"], p["s"]),
+    "Pause": lambda at, p: Pause(at),
+    "Resume": lambda at, p: Resume(at),
+    "SetClock": lambda at, p: SetClock(at, p["k"], p["s"]),
+    "WithdrawLot": lambda at, p: WithdrawLot(at, p["l"]),
+    "ReorderLots": lambda at, p: ReorderLots(at, tuple(p["l"])),
 }
 
 
@@ -135,7 +151,8 @@ def hall_from(d: Mapping[str, Any], accounts: Accounts) -> HallState:
     lots = [
         LotState(lot_from(s["lot"]), **{name: s[name] for name in _LOT_COUNTERS}) for s in d["lots"]
     ]
-    scalars = {name: d[name] for name in _HALL_SCALARS}
+    # A snapshot written before a field existed takes the field's default.
+    scalars = {name: d[name] for name in _HALL_SCALARS if name in d}
     return HallState(lots=lots, accounts=accounts, **scalars)
 
 

@@ -23,20 +23,29 @@ from jiqun.market.core.events import (
     Advance,
     CashMoved,
     CashRefused,
+    ClockPaused,
     ClockStopped,
+    CommandRefused,
     Deposit,
     HallClosed,
+    HallHeld,
     Input,
     NewDay,
     Open,
     Output,
+    Pause,
     Payout,
     Press,
+    QueueChanged,
     Rejected,
+    ReorderLots,
+    Resume,
     RoundStarted,
     Sale,
+    SetClock,
     Suspend,
     Withdrawal,
+    WithdrawLot,
     Withdrawn,
 )
 from jiqun.market.core.model import ClockSettings, Lot, MarketSettings, Member, Role
@@ -93,6 +102,11 @@ class HallState:
     round_end: int = 0  # running: T + (K + 1)·tick, the lapse instant
     stop_at: int = 0  # window: t1
     stop_price: int = 0  # window: p1
+    held: bool = False  # the auctioneer holds the hall: no round starts
+    tick_ms: int = 0  # the clock's speed and step for the next round (0: the hall's settings)
+    step_fen: int = 0
+    round_tick: int = 0  # running: the speed and step the round started with
+    round_step: int = 0
     accounts: Accounts = field(default_factory=Accounts)
 
 
@@ -112,6 +126,8 @@ class HallEngine:
         self.market = market
         self.state = state if state is not None else HallState()
         self.accounts = self.state.accounts
+        if not self.state.tick_ms:
+            self.state.tick_ms, self.state.step_fen = clock.tick_ms, clock.step_fen
         self._lot_ids = {s.lot.id for s in self.state.lots}  # derived: the queue's ids
         for member in members:
             self.accounts.add_member(member)
@@ -174,6 +190,9 @@ class HallEngine:
         elif isinstance(event, NewDay):
             self._advance(at, out, close_windows_at=False)
             self.accounts.spent_today.clear()
+        else:
+            self._advance(at, out, close_windows_at=False)
+            self._command(event, out)
         s.now = at
         return out
 
@@ -181,7 +200,7 @@ class HallEngine:
         """Run the clock out: every remaining round lapses (the end of a replay)."""
         out: list[Output] = []
         s = self.state
-        while s.phase in (WAITING, RUNNING, WINDOW):
+        while s.phase in (WAITING, RUNNING, WINDOW) and not (s.phase == WAITING and s.held):
             due = {WAITING: s.start_at, RUNNING: s.round_end, WINDOW: self._window_end()}[s.phase]
             self._advance(due, out, close_windows_at=True)
         return out
@@ -195,7 +214,7 @@ class HallEngine:
         """Apply the transitions due by ``t``; a window ending at ``t`` closes only if asked."""
         s, c = self.state, self.clock
         while True:
-            if s.phase == WAITING and s.start_at <= t:
+            if s.phase == WAITING and s.start_at <= t and not s.held:
                 self._start_round(out)
             elif s.phase == RUNNING and s.round_end <= t:
                 state = s.lots[s.current]
@@ -211,7 +230,7 @@ class HallEngine:
                 if state.remaining == 0:
                     self._next_lot(s.current + 1, end + c.pause_ms, out)
                 else:
-                    restart = s.stop_price + c.restart_steps * c.step_fen
+                    restart = s.stop_price + c.restart_steps * s.step_fen
                     s.phase, s.start_at = WAITING, end + c.pause_ms
                     s.start_price = min(state.lot.start_price_fen, restart)
             else:
@@ -230,20 +249,21 @@ class HallEngine:
         s.start_price = s.lots[index].lot.start_price_fen
 
     def _start_round(self, out: list[Output]) -> None:
-        s, c = self.state, self.clock
+        s = self.state
         state = s.lots[s.current]
         state.rounds += 1
-        steps = (s.start_price - state.lot.reserve_price_fen) // c.step_fen  # K
+        s.round_tick, s.round_step = s.tick_ms, s.step_fen
+        steps = (s.start_price - state.lot.reserve_price_fen) // s.round_step  # K
         s.phase, s.round_start = RUNNING, s.start_at
-        s.round_end = s.start_at + (steps + 1) * c.tick_ms
+        s.round_end = s.start_at + (steps + 1) * s.round_tick
         out.append(
             RoundStarted(
                 state.lot.id,
                 state.rounds,
                 s.round_start,
                 s.start_price,
-                c.step_fen,
-                c.tick_ms,
+                s.round_step,
+                s.round_tick,
                 s.round_end,
             )
         )
@@ -279,10 +299,7 @@ class HallEngine:
             return reject("bad_quantity")
         if qty < (lot.min_purchase if remaining >= lot.min_purchase else remaining):
             return reject("below_minimum")
-        if s.phase == RUNNING:
-            price = s.start_price - ((at - s.round_start) // c.tick_ms) * c.step_fen
-        else:
-            price = s.stop_price
+        price = self._price_at(at) if s.phase == RUNNING else s.stop_price
         granted = qty if qty < remaining else remaining
         amount = lot_amount(price, granted, lot.unit_net_g)
         buyer_fee = fee(amount, self.market.buyer_fee_bps)
@@ -320,6 +337,85 @@ class HallEngine:
                 lot.unit_net_g,
             )
         )
+
+    def _price_at(self, t: int) -> int:
+        """Rulebook v1 §1: S − ⌊(t − T) / tick⌋ · step, for a running round."""
+        s = self.state
+        return s.start_price - ((t - s.round_start) // s.round_tick) * s.round_step
+
+    # ------------------------------------------------------------------ the auctioneer
+
+    def _pending(self) -> list[int]:
+        """Indices of the lots not started yet, in queue order."""
+        s = self.state
+        first = s.current if s.phase in (IDLE, WAITING) else s.current + 1
+        return [
+            i
+            for i in range(first, len(s.lots))
+            if s.lots[i].rounds == 0 and s.lots[i].remaining > 0
+        ]
+
+    def _command(self, event: Input, out: list[Output]) -> None:
+        """Pause, Resume, SetClock, WithdrawLot, ReorderLots (extensions of rulebook v1 that
+        leave v1 results unchanged: a day without them runs exactly as before)."""
+        s, at = self.state, event.at_ms
+        name = type(event).__name__
+
+        def refuse(reason: str) -> None:
+            out.append(CommandRefused(at, name, reason))
+
+        if isinstance(event, Pause):
+            if s.phase in (IDLE, CLOSED):
+                return refuse("hall_not_running")
+            if s.held:
+                return refuse("already_held")
+            s.held = True
+            out.append(HallHeld(at, True))
+            if s.phase == RUNNING:
+                price = self._price_at(at)
+                lot = s.lots[s.current]
+                out.append(ClockPaused(lot.lot.id, lot.rounds, at, price))
+                s.phase, s.start_price, s.start_at = WAITING, price, at
+        elif isinstance(event, Resume):
+            if not s.held:
+                return refuse("not_held")
+            s.held = False
+            out.append(HallHeld(at, False))
+            if s.phase == WAITING:
+                s.start_at = max(s.start_at, at)
+            self._advance(at, out, close_windows_at=False)
+        elif isinstance(event, SetClock):
+            if type(event.tick_ms) is not int or type(event.step_fen) is not int:
+                return refuse("bad_setting")
+            if event.tick_ms <= 0 or event.step_fen <= 0:
+                return refuse("bad_setting")
+            s.tick_ms, s.step_fen = event.tick_ms, event.step_fen
+        elif isinstance(event, WithdrawLot):
+            index = next((i for i, ls in enumerate(s.lots) if ls.lot.id == event.lot), None)
+            if index is None:
+                return refuse("unknown_lot")
+            if index not in self._pending():
+                return refuse("already_started")
+            state = s.lots[index]
+            units, state.remaining = state.remaining, 0
+            state.withdrawn += units
+            out.append(Withdrawn(state.lot.id, units, at))
+            if s.phase == WAITING and index == s.current:
+                self._next_lot(s.current + 1, s.start_at, out)
+            out.append(QueueChanged(at, tuple(s.lots[i].lot.id for i in self._pending())))
+        elif isinstance(event, ReorderLots):
+            pending = self._pending()
+            ids = [s.lots[i].lot.id for i in pending]
+            if sorted(event.lots) != sorted(ids) or len(set(event.lots)) != len(event.lots):
+                return refuse("not_the_pending_lots")
+            by_id = {s.lots[i].lot.id: s.lots[i] for i in pending}
+            for i, lot_id in zip(pending, event.lots, strict=True):
+                s.lots[i] = by_id[lot_id]
+            if s.phase == WAITING and pending and pending[0] == s.current:
+                s.start_price = s.lots[s.current].lot.start_price_fen
+            out.append(QueueChanged(at, tuple(event.lots)))
+        else:
+            raise EngineError(f"unknown input {name}")
 
     # ------------------------------------------------------------------ cash
 

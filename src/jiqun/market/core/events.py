@@ -96,6 +96,46 @@ class Suspend:
 
 
 @dataclass(frozen=True, slots=True)
+class Pause:
+    """The auctioneer holds the hall: a running clock stops without a sale (its price is kept
+    for the resumption), and no round starts until :class:`Resume`."""
+
+    at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class Resume:
+    """The auctioneer releases the hall: a held round starts now."""
+
+    at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class SetClock:
+    """The auctioneer's speed and step; the running round keeps the ones it started with."""
+
+    at_ms: int
+    tick_ms: int
+    step_fen: int
+
+
+@dataclass(frozen=True, slots=True)
+class WithdrawLot:
+    """The auctioneer withdraws a lot before its first round starts."""
+
+    at_ms: int
+    lot: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReorderLots:
+    """The auctioneer orders the lots that have not started yet (all of them, once each)."""
+
+    at_ms: int
+    lots: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class NewDay:
     """A new trading day: daily purchase limits start again."""
 
@@ -103,7 +143,21 @@ class NewDay:
 
 
 Input = (
-    Open | Advance | Press | AddLot | AddMember | Deposit | Withdrawal | Payout | Suspend | NewDay
+    Open
+    | Advance
+    | Press
+    | AddLot
+    | AddMember
+    | Deposit
+    | Withdrawal
+    | Payout
+    | Suspend
+    | NewDay
+    | Pause
+    | Resume
+    | SetClock
+    | WithdrawLot
+    | ReorderLots
 )
 
 # ---------------------------------------------------------------------------- outputs
@@ -167,6 +221,41 @@ class Rejected:
 
 
 @dataclass(frozen=True, slots=True)
+class ClockPaused:
+    """The auctioneer stopped a running clock at ``price_fen``; nothing was sold."""
+
+    lot: str
+    round: int
+    at_ms: int
+    price_fen: int
+
+
+@dataclass(frozen=True, slots=True)
+class HallHeld:
+    """The hall is held (``held``) or released by the auctioneer."""
+
+    at_ms: int
+    held: bool
+
+
+@dataclass(frozen=True, slots=True)
+class QueueChanged:
+    """The lots not yet started, in their new order (after a withdrawal or a reordering)."""
+
+    at_ms: int
+    lots: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CommandRefused:
+    """An auctioneer's command that the hall's state does not allow, and why."""
+
+    at_ms: int
+    command: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class HallClosed:
     """No lot is left in the queue."""
 
@@ -194,7 +283,18 @@ class CashRefused:
 
 
 Output = (
-    RoundStarted | ClockStopped | Sale | Withdrawn | Rejected | HallClosed | CashMoved | CashRefused
+    RoundStarted
+    | ClockStopped
+    | Sale
+    | Withdrawn
+    | Rejected
+    | HallClosed
+    | CashMoved
+    | CashRefused
+    | ClockPaused
+    | HallHeld
+    | QueueChanged
+    | CommandRefused
 )
 
 

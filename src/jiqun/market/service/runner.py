@@ -90,7 +90,7 @@ def next_due(engine: HallEngine) -> int | None:
     """When the hall's next time-driven transition happens (read on the writer thread)."""
     s = engine.state
     if s.phase == WAITING:
-        return s.start_at
+        return None if s.held else s.start_at  # a held hall waits for the auctioneer
     if s.phase == RUNNING:
         return s.round_end
     if s.phase == WINDOW:
