@@ -90,7 +90,7 @@ def test_report_markdown_and_html(tmp_path: Path) -> None:
     page = html.read_text(encoding="utf-8")
     assert page.startswith("<!doctype html>") and "<p>（二）汽车及机械加工业。" in page
     assert "<script" not in page and "http" not in page  # self-contained, opens offline
-    code, _, err = run("observatory", "report", str(register), "-o", str(tmp_path / "x.pdf"))
+    code, _, err = run("observatory", "report", str(register), "-o", str(tmp_path / "x.txt"))
     assert code == 2 and ".md or .html" in err
 
 

@@ -163,9 +163,30 @@ def stats(
 @observatory.command("report")
 @register_options
 @click.option(
-    "-o", "--output", type=click.Path(path_type=Path), required=True, help="OUT.md or OUT.html"
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="OUT.md, OUT.html, OUT.pdf, OUT.docx or OUT.xlsx",
 )
 @click.option("--city", help="The city's name in the report (e.g. 诸城市).")
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(path_type=Path),
+    help="A plan (like zhucheng_cluster_plan.csv): adds the plan's progress (with --targets "
+    "and --target-year).",
+)
+@click.option(
+    "--targets", "targets_file", type=click.Path(path_type=Path), help="The plan's revenue tiers."
+)
+@click.option("--target-year", type=int, help="The year the plan's tiers are due.")
+@click.option(
+    "--placements",
+    "ledger_file",
+    type=click.Path(path_type=Path),
+    help="A placement ledger: adds the towns' scores and tax shares of the report's year.",
+)
 @user_errors
 def report_command(
     register: Path,
@@ -176,12 +197,45 @@ def report_command(
     rejects: Path | None,
     output: Path,
     city: str | None,
+    plan_file: Path | None,
+    targets_file: Path | None,
+    target_year: int | None,
+    ledger_file: Path | None,
 ) -> None:
-    """Write the survey's section on the clusters (overview and one paragraph per cluster)."""
+    """Write the survey: city overview and one section per cluster, the town diagnosis (with a
+    town × industry heat map), the plan's progress (with --plan, --targets, --target-year) and
+    the placement table (with --placements). Charts and PDF need a Chinese font."""
+    from jiqun.observatory.placements import load_ledger, town_table
+    from jiqun.observatory.plan import load_plan, load_targets, progress
+    from jiqun.observatory.towns import diagnose
+
     if output.suffix.lower() not in report.FORMATS:
         raise click.UsageError(f"-o must end in {' or '.join(report.FORMATS)}")
-    result = _stats(register, year, clusters_file, sheet, skip_invalid, rejects)
-    report.write(result, output, city=city, source=register.name, lang=current_lang())
+    planned = [plan_file, targets_file, target_year]
+    if any(v is not None for v in planned) and not all(v is not None for v in planned):
+        raise click.UsageError("--plan, --targets and --target-year go together")
+    loaded = _load(register, sheet, skip_invalid, rejects)
+    definitions = load_definitions(clusters_file) if clusters_file else None
+    result = compute(loaded, year, definitions)
+    towns = diagnose(loaded, year=result.year, definitions=definitions)
+    plan = None
+    if plan_file is not None and targets_file is not None and target_year is not None:
+        plan = progress(
+            loaded, load_plan(plan_file), load_targets(targets_file), target_year, result.year
+        )
+    placements = None
+    if ledger_file is not None:
+        placements = town_table(load_ledger(ledger_file), result.year)
+    report.write(
+        result,
+        output,
+        city=city,
+        source=register.name,
+        lang=current_lang(),
+        towns=towns,
+        plan=plan,
+        placements=placements,
+    )
     click.echo(str(output))
 
 

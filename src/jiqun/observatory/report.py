@@ -1,7 +1,12 @@
-"""The survey report: the section "产业集群发展现状" as Markdown or HTML (PRODUCT.md O3, O8).
+"""The survey report (PRODUCT.md O3, O8) as Markdown, HTML, PDF, DOCX or XLSX.
 
-The report is the city overview, one paragraph per cluster (:mod:`narrative`) and the cluster
-table (:mod:`tables`). HTML is self-contained (no external assets), so it opens offline.
+The report's first section, "产业集群发展现状", is the city overview, one paragraph per cluster
+(:mod:`narrative`) and the cluster table (:mod:`tables`). The sections after it, each when its
+input is given, are the town diagnosis (:mod:`towns`, with a town × industry heat map of LQs),
+the plan's progress (:mod:`plan`, with each cluster's revenue against its tier threshold) and
+the placement table (:mod:`placements`). HTML is self-contained (charts are inline SVG, no
+external assets), so it opens offline; PDF, DOCX and XLSX are written by :mod:`documents`.
+Charts and PDFs need a font with Chinese glyphs (:func:`charts.cjk_font`).
 """
 
 from __future__ import annotations
@@ -13,10 +18,15 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from jiqun.cnnum import percent
 from jiqun.i18n import Lang
-from jiqun.observatory import narrative, tables
+from jiqun.observatory import documents, narrative, tables
+from jiqun.observatory.charts import Chart
+from jiqun.observatory.documents import Document, Section, Table
+from jiqun.observatory.placements import TownTable
+from jiqun.observatory.plan import PlanProgress
 from jiqun.observatory.stats import SurveyStats
+from jiqun.observatory.towns import TownDiagnosis
 
-FORMATS = (".md", ".html")
+FORMATS = (".md", ".html", ".pdf", ".docx", ".xlsx")
 
 
 @dataclass(frozen=True)
@@ -74,10 +84,60 @@ def survey(
     )
 
 
-def markdown(s: Survey) -> str:
-    def row(cells: list[str]) -> str:
-        return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+def document(
+    stats: SurveyStats,
+    city: str | None = None,
+    source: str = "",
+    lang: Lang = "zh",
+    *,
+    towns: TownDiagnosis | None = None,
+    plan: PlanProgress | None = None,
+    placements: TownTable | None = None,
+    charts: bool = True,
+) -> tuple[Survey, Document]:
+    """The whole survey: the cluster section, then each section whose input is given."""
+    s = survey(stats, city, source, lang)
+    zh = lang == "zh"
+    first: list[documents.Block] = [s.overview, *s.paragraphs]
+    widths = (3.2, 1.2, 2, 1.3, 1.3, 1.3, 1.3, 1.3, 1.3, 2, 1.8, 1.8, 1.6, 1.6, 6)
+    first.append(
+        Table(s.table_title, s.headers, s.rows, frozenset({0, 14}), total=True, widths=widths)
+    )
+    if charts:
+        first.append(documents.clusters_chart(stats, lang))
+    sections = [Section(s.section, first)]
+    sheets = [documents.cluster_sheet(stats, lang)]
+    if towns is not None:
+        title = "乡镇（街道）产业布局" if zh else "The towns' industries"
+        n = len(sections) + 1
+        sections.append(
+            documents.towns_section(towns, documents.heading(n, title, lang), lang, charts)
+        )
+        sheets.append(documents.towns_sheet(towns, lang))
+    if plan is not None:
+        title = "规划目标进展" if zh else "Progress towards the plan"
+        n = len(sections) + 1
+        sections.append(
+            documents.plan_section(plan, documents.heading(n, title, lang), lang, charts)
+        )
+        sheets.append(documents.plan_sheet(plan, lang))
+    if placements is not None:
+        title = "新增企业考核得分与税收分成" if zh else "New enterprises: scores and tax shares"
+        n = len(sections) + 1
+        sections.append(
+            documents.placements_section(placements, documents.heading(n, title, lang), lang)
+        )
+        sheets.append(documents.placements_sheet(placements, lang))
+    return s, Document(s.title, s.meta, sections, sheets)
 
+
+def _md_row(cells: list[str]) -> str:
+    return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+
+def markdown(s: Survey, more: list[Section] | None = None) -> str:
+    """The cluster section, then ``more`` sections (charts are left out: see HTML or PDF)."""
+    row = _md_row
     parts = [f"# {s.title}", ""]
     if s.meta:
         parts += [s.meta, ""]
@@ -86,20 +146,62 @@ def markdown(s: Survey) -> str:
         parts += [paragraph, ""]
     parts += [f"### {s.table_title}", "", row(s.headers), row(["---"] * len(s.headers))]
     parts += [row(r) for r in s.rows]
+    for section in more or []:
+        parts += ["", f"## {section.title}"]
+        for block in section.blocks:
+            if isinstance(block, str):
+                parts += ["", block]
+            elif isinstance(block, Table):
+                parts += ["", f"### {block.title}", "", row(block.headers)]
+                parts += [row(["---"] * len(block.headers)), *(row(r) for r in block.rows)]
     return "\n".join(parts) + "\n"
 
 
-def html(s: Survey, lang: Lang = "zh") -> str:
+def html(s: Survey, lang: Lang = "zh", more: Document | None = None) -> str:
+    """The cluster section, then (from ``more``) its charts and the sections after it."""
     env = Environment(
         loader=PackageLoader("jiqun.observatory", "templates"), autoescape=select_autoescape()
     )
-    return env.get_template("survey.html").render(lang=lang, **vars(s))
+    charts: list[Chart] = []
+    sections: list[Section] = []
+    if more is not None:
+        charts = [b for b in more.sections[0].blocks if isinstance(b, Chart)]
+        sections = more.sections[1:]
+    return env.get_template("survey.html").render(
+        lang=lang, charts=charts, sections=sections, **vars(s)
+    )
 
 
 def write(
-    stats: SurveyStats, path: Path, city: str | None = None, source: str = "", lang: Lang = "zh"
+    stats: SurveyStats,
+    path: Path,
+    city: str | None = None,
+    source: str = "",
+    lang: Lang = "zh",
+    *,
+    towns: TownDiagnosis | None = None,
+    plan: PlanProgress | None = None,
+    placements: TownTable | None = None,
 ) -> None:
-    """Write the report to ``path``; its suffix (.md or .html) chooses the format."""
-    s = survey(stats, city, source, lang)
-    text = html(s, lang) if path.suffix.lower() == ".html" else markdown(s)
-    path.write_text(text, encoding="utf-8")
+    """Write the report to ``path``; its suffix (.md, .html, .pdf, .docx or .xlsx) chooses the
+    format. Charts (all formats but .md and .xlsx) need a CJK font: :class:`charts.NoCjkFont`."""
+    suffix = path.suffix.lower()
+    s, doc = document(
+        stats,
+        city,
+        source,
+        lang,
+        towns=towns,
+        plan=plan,
+        placements=placements,
+        charts=suffix in (".html", ".pdf", ".docx"),
+    )
+    if suffix == ".pdf":
+        documents.write_pdf(doc, path)
+    elif suffix == ".docx":
+        documents.write_docx(doc, path)
+    elif suffix == ".xlsx":
+        documents.write_xlsx(doc, path)
+    else:
+        text = html(s, lang, doc) if suffix == ".html" else markdown(s, doc.sections[1:])
+        path.write_text(text, encoding="utf-8")
