@@ -147,7 +147,7 @@ def test_installed_entry_point_runs() -> None:
 
 def test_demo_writes_register_and_survey(tmp_path: Path) -> None:
     out = tmp_path / "demo"
-    code, stdout, _ = run("demo", "--out", str(out))
+    code, stdout, _ = run("demo", "--out", str(out), "--no-serve")
     assert code == 0
     assert str(out.resolve()) in stdout and "全市合计" in stdout
     names = {p.name for p in out.iterdir()}

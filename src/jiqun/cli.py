@@ -748,6 +748,35 @@ def verify(db: str | None) -> None:
     click.echo("结果：恢复状态与完整重放一致" if zh else "result: recovery equals a full replay")
 
 
+@market.command()
+@click.option("--buyers", type=click.IntRange(1, 20_000), default=100, show_default=True)
+@click.option("--duration", type=click.FloatRange(1, 3600), default=20.0, show_default=True)
+@click.option("--url", default=None, help="A running server on loopback (default: start a demo).")
+@click.option("--hall", default="2", show_default=True, help="The hall the load test drives.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON line.")
+@user_errors
+def loadtest(buyers: int, duration: float, url: str | None, hall: str, as_json: bool) -> None:
+    """Simulated buyers press over real WebSockets; prints acks, fan-out, clock error, CPU.
+
+    Without --url a demo server starts in a child process on a free port. Against a demo
+    server nothing needs preparing: buyers, deposits and lots are set up through the API with
+    the demo's staff log-ins.
+    """
+    import asyncio
+
+    from jiqun.market.service import loadtest as lt
+
+    try:
+        result = asyncio.run(lt.main(url, buyers, duration, hall))
+    except (lt.LoadTestError, OSError) as e:
+        raise click.ClickException(str(e)) from None
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False))
+    else:
+        for key, value in result.items():
+            click.echo(f"{key}: {value}")
+
+
 @main.command()
 @DB_OPTION
 @click.option("--host", default="127.0.0.1", show_default=True)
@@ -774,9 +803,19 @@ def serve(db: str | None, host: str, port: int) -> None:
     show_default=True,
     help="Folder for the demo's files.",
 )
+@click.option("--port", type=int, default=8000, show_default=True, help="The demo server's port.")
+@click.option("--bots", type=click.IntRange(0, 500), default=30, show_default=True)
+@click.option(
+    "--no-serve", is_flag=True, help="Only write the observatory's files; start no market."
+)
 @user_errors
-def demo(out: Path) -> None:
-    """Run the demo: the Zhucheng demo register and its cluster survey."""
+def demo(out: Path, port: int, bots: int, no_serve: bool) -> None:
+    """Run the demo: the Zhucheng demo register and its cluster survey, then a live market.
+
+    The market (SQLite in OUT) has Shouguang vegetables, suppliers, buyers with deposits and
+    a morning's lots; simulated buyers press over WebSockets and lots keep coming. The board
+    and the consoles' addresses and log-ins are printed; Ctrl-C stops it.
+    """
     from jiqun.observatory import demo_register as demo_data
 
     out.mkdir(parents=True, exist_ok=True)
@@ -800,3 +839,27 @@ def demo(out: Path) -> None:
     click.echo(f"{'演示文件已写入' if lang == 'zh' else 'demo files written to'} {out.resolve()}:")
     for path in sorted(out.iterdir()):
         click.echo(f"  {path.name}")
+    if not no_serve:
+        _serve_demo(out, port, bots, lang)
+
+
+def _serve_demo(out: Path, port: int, bots: int, lang: str) -> None:
+    import asyncio
+
+    from jiqun.market.service import demo as live
+
+    def announce(server: live.DemoServer) -> None:
+        zh = lang == "zh"
+        click.echo("")
+        click.echo("演示市场已开市（寿光蔬菜拍卖）：" if zh else "demo market open (Shouguang):")
+        for what, address in live.addresses(server.url):
+            click.echo(f"  {what}: {address}")
+        click.echo("登录 (log-ins):" if zh else "log-ins:")
+        for who, password in live.logins():
+            click.echo(f"  {who} / {password}")
+        click.echo("按 Ctrl-C 停止" if zh else "Ctrl-C stops it")
+
+    try:
+        asyncio.run(live.serve(out / "market", port, bot_count=bots, announce=announce))
+    except KeyboardInterrupt:
+        click.echo("已停止" if lang == "zh" else "stopped")

@@ -27,6 +27,7 @@ from typing import Any
 
 import jinja2
 from aiohttp import WSCloseCode, WSMsgType, web
+from sqlalchemy import exc as sa_exc
 
 from jiqun.market.core.engine import IDLE, EngineError
 from jiqun.market.core.events import (
@@ -42,6 +43,7 @@ from jiqun.market.core.events import (
 )
 from jiqun.market.core.model import ClockSettings, Lot, MarketSettings, Member, Role
 from jiqun.market.journal import DurableMarket
+from jiqun.market.security import passwords
 from jiqun.market.security.ratelimit import RateLimiter
 from jiqun.market.security.sessions import InvalidSession, Session, SessionSigner, csrf_ok
 from jiqun.market.service import openapi, protocol, users
@@ -396,6 +398,30 @@ async def api_deposit(request: web.Request) -> web.StreamResponse:
     return _error(400, reason)
 
 
+async def api_add_member(request: web.Request) -> web.StreamResponse:
+    """An administrator adds a login (a buyer or supplier also becomes a market member)."""
+    session = _require(request, "admin")
+    data = await _json_body(request)
+    user, role = data.get("user"), data.get("role")
+    password, name = data.get("password"), data.get("name", "")
+    if not isinstance(user, str) or not 0 < len(user) <= 64 or role not in users.ROLES:
+        raise Refused(400, "bad_request")
+    if not isinstance(password, str) or not isinstance(name, str) or len(name) > 64:
+        raise Refused(400, "bad_request")
+    service = service_of(request.app)
+    loop = asyncio.get_running_loop()
+    if await loop.run_in_executor(None, users.get_user, service.market.engine, user):
+        raise Refused(409, "user_exists")
+    try:
+        await service.add_user(user, role, password[:1024], name)
+    except passwords.WeakPassword:
+        raise Refused(400, "weak_password") from None
+    except sa_exc.IntegrityError:
+        raise Refused(409, "user_exists") from None
+    await service.audit(session.user, "user_add", {"user": user, "role": role})
+    return web.json_response({"user": user, "role": role}, status=201)
+
+
 def _day_start_ms(now_ms: int) -> int:
     local = time.localtime(now_ms / 1000)
     return int(time.mktime((*local[:3], 0, 0, 0, 0, 0, -1)) * 1000)
@@ -637,6 +663,7 @@ ROUTES: list[tuple[str, str, Callable[[web.Request], Awaitable[web.StreamRespons
     ("POST", "/api/halls/{hall}/open", api_open),
     ("POST", "/api/halls/{hall}/lots", api_add_lot),
     ("POST", "/api/deposits", api_deposit),
+    ("POST", "/api/members", api_add_member),
     ("GET", "/api/me", api_me),
 ]
 

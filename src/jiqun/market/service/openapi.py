@@ -231,6 +231,44 @@ DOCUMENT: dict[str, Any] = {
                 },
             }
         },
+        "/api/members": {
+            "post": {
+                "summary": "Add a login: member (buyer, supplier) or staff (administrator)",
+                "security": CSRF,
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["user", "role", "password"],
+                                "properties": {
+                                    "user": {"type": "string"},
+                                    "role": {
+                                        "type": "string",
+                                        "enum": [
+                                            "buyer",
+                                            "supplier",
+                                            "auctioneer",
+                                            "inspector",
+                                            "cashier",
+                                            "admin",
+                                        ],
+                                    },
+                                    "password": {"type": "string", "minLength": 8},
+                                    "name": {"type": "string"},
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "201": _json({"type": "object"}),
+                    "409": ERROR,
+                    **STATE_CHANGING,
+                },
+            }
+        },
         "/api/me": {
             "get": {
                 "summary": "Who is logged in; a member's balance and today's purchases",

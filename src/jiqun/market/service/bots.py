@@ -1,0 +1,283 @@
+"""Simulated remote buyers: real WebSocket clients of the live market (demo and load test).
+
+One :class:`aiohttp.ClientSession` (no cookie jar: each buyer sends its own session cookie)
+drives any number of :class:`Bot` s on one event loop. A bot logs in over the JSON API, opens
+``/ws/{hall}`` with its CSRF token, estimates the server's clock NTP-style over the same socket
+(the minimum-delay sample of the last few kept, re-estimated periodically), draws the falling
+price itself from the ``round`` messages and presses when the price reaches the one it likes,
+after a human reaction time. It records what the load test reports: ack latency, fan-out of
+round starts, clock-estimate error, presses without an answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import random
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+
+COOKIE = "jiqun_session"
+SKIPPED = ('{"t":"sale"', '{"t":"withdrawn"')  # never parsed (the cost of many clients)
+
+
+def now_ms() -> float:
+    return time.time() * 1000.0
+
+
+@dataclass
+class Metrics:
+    """Shared by all bots of a run (one event loop, so no locks)."""
+
+    presses: int = 0
+    sales: int = 0
+    rejected: int = 0
+    acks: int = 0
+    ack_ms: list[float] = field(default_factory=list)
+    fanout_ms: list[float] = field(default_factory=list)
+    clock_error_ms: list[float] = field(default_factory=list)
+    reasons: dict[str, int] = field(default_factory=dict)
+    rounds: set[tuple[str, int]] = field(default_factory=set)
+    loop_lag_ms: list[float] = field(default_factory=list)
+
+
+@dataclass
+class Behaviour:
+    """How a simulated buyer bids: it likes a price ``like_steps`` steps below the round's
+    start and presses ``reaction_ms`` after the clock reaches it; seeing the clock stopped at
+    a price within ``window_steps`` of its own, it presses at once to share the stop."""
+
+    like_steps: tuple[int, int] = (3, 30)
+    reaction_ms: tuple[int, int] = (120, 400)
+    window_steps: int = 3
+    share_probability: float = 0.5
+    sync_every_s: tuple[float, float] = (2.0, 4.0)
+
+
+class Bot:
+    def __init__(
+        self,
+        http: aiohttp.ClientSession,
+        base: str,
+        hall: str,
+        user: str,
+        password: str,
+        metrics: Metrics,
+        behaviour: Behaviour | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.http, self.base, self.hall = http, base.rstrip("/"), hall
+        self.user, self.password = user, password
+        self.metrics = metrics
+        self.behaviour = behaviour or Behaviour()
+        self.rng = rng or random.Random()
+        self.ws: aiohttp.ClientWebSocketResponse | None = None
+        self.cookie = ""
+        self.csrf = ""
+        self.offset: float | None = None  # server time − local time, ms
+        self.samples: deque[tuple[float, float]] = deque(maxlen=8)  # (rtt, offset)
+        self.pending: dict[int, float] = {}  # press id → local send time
+        self.next_id = 0
+        self.pressing = True
+        self.lot: dict[str, Any] | None = None
+        self.round: dict[str, Any] | None = None
+        self.planned: asyncio.TimerHandle | None = None
+        self.connected = False
+
+    # ------------------------------------------------------------------ connection
+
+    async def login(self) -> None:
+        async with self.http.post(
+            f"{self.base}/api/login", json={"user": self.user, "password": self.password}
+        ) as r:
+            if r.status != 200:
+                raise RuntimeError(f"login {self.user}: {r.status} {await r.text()}")
+            self.csrf = (await r.json())["csrf"]
+            morsel = r.cookies.get(COOKIE)
+            if morsel is None:
+                raise RuntimeError(f"login {self.user}: no session cookie")
+            self.cookie = morsel.value
+
+    async def connect(self) -> None:
+        self.ws = await self.http.ws_connect(
+            f"{self.base}/ws/{self.hall}?csrf={self.csrf}",
+            headers={"Cookie": f"{COOKIE}={self.cookie}"},
+            autoping=True,
+            heartbeat=None,
+            max_msg_size=1 << 20,
+        )
+        self.connected = True
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Read messages until ``stop`` (then the caller waits for acks and closes)."""
+        assert self.ws is not None
+        ws = self.ws
+        syncer = asyncio.get_running_loop().create_task(self._sync_loop(stop))
+        try:
+            async for msg in ws:
+                if msg.type != aiohttp.WSMsgType.TEXT:
+                    break
+                if msg.data.startswith(SKIPPED):
+                    continue  # the board's news: a bot has no use for it
+                self._on(json.loads(msg.data))
+        finally:
+            syncer.cancel()
+            self.connected = False
+
+    async def close(self) -> None:
+        if self.planned is not None:
+            self.planned.cancel()
+        if self.ws is not None:
+            await self.ws.close()
+
+    # ------------------------------------------------------------------ clock
+
+    def _send(self, message: dict[str, Any]) -> None:
+        ws = self.ws
+        if ws is None or ws.closed:
+            return
+        text = json.dumps(message, separators=(",", ":"))
+        task = asyncio.get_running_loop().create_task(ws.send_str(text))
+        task.add_done_callback(_ignore)
+
+    def sync(self) -> None:
+        self._send({"t": "sync", "c": now_ms()})
+
+    async def _sync_loop(self, stop: asyncio.Event) -> None:
+        for _ in range(4):  # a first estimate at once
+            self.sync()
+            await asyncio.sleep(0.05 + self.rng.random() * 0.05)
+        lo, hi = self.behaviour.sync_every_s
+        while not stop.is_set():
+            await asyncio.sleep(lo + self.rng.random() * (hi - lo))
+            self.sync()
+
+    def server_now(self) -> float:
+        return now_ms() + (self.offset or 0.0)
+
+    def _on_sync(self, m: dict[str, Any], arrived: float) -> None:
+        c, s = float(m["c"]), float(m["s"])
+        rtt = arrived - c
+        if self.offset is not None:  # how far the current estimate was from this sample
+            self.metrics.clock_error_ms.append(abs(self.offset + (c + arrived) / 2 - s))
+        self.samples.append((rtt, s - (c + arrived) / 2))
+        self.offset = min(self.samples)[1]  # the minimum-delay sample of the recent ones
+
+    # ------------------------------------------------------------------ market
+
+    def _on(self, m: dict[str, Any]) -> None:
+        kind = m.get("t")
+        arrived = now_ms()
+        if kind == "sync":
+            self._on_sync(m, arrived)
+        elif kind == "ack":
+            sent = self.pending.pop(m.get("id", -1), None)
+            if sent is not None:
+                met = self.metrics
+                met.acks += 1
+                met.ack_ms.append(arrived - sent)
+                if m.get("result") == "sale":
+                    met.sales += 1
+                else:
+                    met.rejected += 1
+                    reason = str(m.get("reason"))
+                    met.reasons[reason] = met.reasons.get(reason, 0) + 1
+        elif kind == "round":
+            if self.offset is not None:
+                self.metrics.fanout_ms.append(arrived + self.offset - m["at"])
+            self.metrics.rounds.add((m["lot"], m["round"]))
+            self.round = m
+            self._plan(m)
+        elif kind == "stopped":
+            self._on_stopped(m)
+        elif kind == "state":
+            self.lot = m.get("lot")
+            rnd = m.get("round")
+            if rnd is not None and m.get("phase") == "running":
+                self.round = {**rnd, "t": "round"}
+                self._plan(self.round)
+
+    def _lot_matches(self, lot_id: str) -> bool:
+        return self.lot is not None and self.lot.get("id") == lot_id
+
+    def _plan(self, rnd: dict[str, Any]) -> None:
+        if self.planned is not None:
+            self.planned.cancel()
+            self.planned = None
+        if not self.pressing:
+            return
+        b = self.behaviour
+        steps = self.rng.randint(*b.like_steps)
+        like_at = rnd["at"] + steps * rnd["tick_ms"]
+        if like_at >= rnd["ends_at"]:
+            return  # the price never falls to what this buyer likes: he waits
+        press_at = like_at + self.rng.randint(*b.reaction_ms)
+        delay = max(0.0, press_at - self.server_now()) / 1000
+        self.planned = asyncio.get_running_loop().call_later(delay, self._press, rnd, steps)
+
+    def _on_stopped(self, m: dict[str, Any]) -> None:
+        rnd = self.round
+        if rnd is None or rnd["lot"] != m["lot"] or rnd["round"] != m["round"]:
+            return
+        if self.planned is not None:
+            self.planned.cancel()
+            self.planned = None
+        if not self.pressing:
+            return
+        b = self.behaviour
+        stop_steps = (rnd["start_fen"] - m["price_fen"]) // max(1, rnd["step_fen"])
+        steps = self.rng.randint(*b.like_steps)
+        if steps <= stop_steps + b.window_steps and self.rng.random() < b.share_probability:
+            self._press(rnd, stop_steps)
+
+    def _quantity(self) -> int:
+        lot = self.lot or {}
+        low = max(1, int(lot.get("min_purchase") or 1))
+        return self.rng.randint(low, 3 * low)
+
+    def _press(self, rnd: dict[str, Any], steps: int) -> None:
+        self.planned = None
+        if not self.pressing or self.ws is None or self.ws.closed:
+            return
+        tick = int(max(0.0, self.server_now() - rnd["at"]) // rnd["tick_ms"])
+        self.next_id += 1
+        self.pending[self.next_id] = now_ms()
+        self.metrics.presses += 1
+        self._send(
+            {
+                "t": "press",
+                "id": self.next_id,
+                "lot": rnd["lot"],
+                "round": rnd["round"],
+                "tick": tick,
+                "qty": self._quantity(),
+            }
+        )
+
+
+async def loop_lag(samples: list[float], stop: asyncio.Event, every_s: float = 0.01) -> None:
+    """How late this event loop wakes up (ms): the clients' own delay in every figure."""
+    loop = asyncio.get_running_loop()
+    while not stop.is_set():
+        due = loop.time() + every_s
+        await asyncio.sleep(every_s)
+        samples.append((loop.time() - due) * 1000)
+
+
+def _ignore(task: asyncio.Task[Any]) -> None:
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        task.result()
+
+
+def session(limit: int = 0) -> aiohttp.ClientSession:
+    """One client session for many bots: no connection limit, no shared cookies."""
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=limit, force_close=False),
+        cookie_jar=aiohttp.DummyCookieJar(),
+        timeout=aiohttp.ClientTimeout(total=None, sock_connect=30),
+    )

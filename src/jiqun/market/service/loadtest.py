@@ -1,0 +1,346 @@
+"""``jiqun market loadtest``: N simulated buyers over real WebSockets against a live server.
+
+Against a demo server (``jiqun demo``, or one this module starts in a subprocess on a free
+port when no URL is given) nothing needs preparing: with the demo's administrator, cashier and
+auctioneer log-ins it creates the buyers it needs (``T00001`` …, kept for the next run), pays
+in their deposits, queues lots in the idle hall 2 whenever its queue runs low and opens the
+hall. Then every buyer logs in, connects, estimates the server's clock and presses where it
+likes the price (:class:`~.bots.Bot`), for ``duration`` seconds; presses still unanswered 5 s
+after the end are ``lost``. The result is one JSON object (see :func:`run`).
+
+The clients run on one event loop with one :class:`aiohttp.ClientSession`; only loopback
+servers are accepted (the figures measure the server, not a network).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import os
+import random
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from jiqun.market.service import bots, demo
+
+T = TypeVar("T")
+USER_PREFIX = "T"
+DEPOSIT_FEN = 50_000_000  # 50 万元: no load-test buyer runs out during a run
+LOT_UNITS = 200
+ACK_GRACE_S = 5.0
+LOAD_BEHAVIOUR = bots.Behaviour(
+    like_steps=(3, 30), reaction_ms=(100, 350), window_steps=3, share_probability=0.5
+)
+
+
+class LoadTestError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Staff:
+    admin: str = "ADMIN"
+    cashier: str = "CASH"
+    auctioneer: str = "AUC"
+    password: str = demo.PASSWORD
+
+
+def loopback_only(url: str) -> str:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme not in ("http", "https"):
+        raise LoadTestError(f"{url}: an http:// URL")
+    try:
+        ok = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        ok = False
+    if not ok:
+        raise LoadTestError(f"{url}: only loopback addresses (127.0.0.1, ::1, localhost)")
+    return url.rstrip("/")
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    k = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return round(ordered[k], 1)
+
+
+# ---------------------------------------------------------------------------- server CPU
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process, from /proc/PID/stat."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def listening_pid(port: int) -> int | None:
+    """The process listening on a TCP port of this machine (one of ours), from /proc."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                cols = line.split()
+                if cols[3] == "0A" and int(cols[1].rsplit(":", 1)[1], 16) == port:
+                    inodes.add(cols[9])
+    if not inodes:
+        return None
+    targets = {f"socket:[{i}]" for i in inodes}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            for fd in (proc / "fd").iterdir():
+                with contextlib.suppress(OSError):
+                    if os.readlink(fd) in targets:
+                        return int(proc.name)
+    return None
+
+
+# ---------------------------------------------------------------------------- setup
+
+
+async def _gather_limited(
+    items: Iterable[T], fn: Callable[[T], Awaitable[Any]], limit: int = 32
+) -> None:
+    gate = asyncio.Semaphore(limit)
+
+    async def one(item: T) -> None:
+        async with gate:
+            await fn(item)
+
+    await asyncio.gather(*(one(i) for i in items))
+
+
+class Api:
+    """One staff log-in's JSON API calls (its own cookie; the shared session has no jar)."""
+
+    def __init__(self, http: aiohttp.ClientSession, base: str) -> None:
+        self.http, self.base = http, base
+        self.headers: dict[str, str] = {}
+
+    async def login(self, user: str, password: str) -> Api:
+        async with self.http.post(
+            f"{self.base}/api/login", json={"user": user, "password": password}
+        ) as r:
+            if r.status != 200:
+                raise LoadTestError(f"log-in {user}: HTTP {r.status} {await r.text()}")
+            morsel = r.cookies[bots.COOKIE]
+            csrf = (await r.json())["csrf"]
+        self.headers = {"Cookie": f"{bots.COOKIE}={morsel.value}", "X-CSRF-Token": csrf}
+        return self
+
+    async def get(self, path: str) -> Any:
+        async with self.http.get(self.base + path, headers=self.headers) as r:
+            if r.status != 200:
+                raise LoadTestError(f"GET {path}: HTTP {r.status} {await r.text()}")
+            return await r.json()
+
+    async def post(self, path: str, body: dict[str, Any], ok: Iterable[int] = (200, 201)) -> Any:
+        async with self.http.post(self.base + path, json=body, headers=self.headers) as r:
+            if r.status not in ok:
+                raise LoadTestError(f"POST {path}: HTTP {r.status} {await r.text()}")
+            return await r.json()
+
+
+def load_lot(lot_id: str, rng: random.Random) -> dict[str, Any]:
+    start = 2 * rng.randint(250, 350)
+    return {
+        "id": lot_id,
+        "supplier": demo.SUPPLIERS[0][0],
+        "variety": "黄瓜",
+        "grade": "一级",
+        "origin": "寿光市稻田镇",
+        "package": "纸箱",
+        "category": "瓜类",
+        "units": LOT_UNITS,
+        "unit_net_g": 10_000,
+        "start_price_fen": start,
+        "reserve_price_fen": start - 100,  # 50 ticks: a lapse takes 5 s
+        "min_purchase": 5,
+    }
+
+
+async def prepare(
+    http: aiohttp.ClientSession, base: str, hall: str, users: list[str], staff: Staff
+) -> Api:
+    """Buyers (created if missing) with deposits; returns the auctioneer's API."""
+    admin = await Api(http, base).login(staff.admin, staff.password)
+    cashier = await Api(http, base).login(staff.cashier, staff.password)
+    auctioneer = await Api(http, base).login(staff.auctioneer, staff.password)
+
+    async def create(user: str) -> None:
+        body = {"user": user, "role": "buyer", "password": staff.password, "name": "压力测试"}
+        await admin.post("/api/members", body, ok=(201, 409))
+
+    async def deposit(user: str) -> None:
+        await cashier.post("/api/deposits", {"member": user, "amount_fen": DEPOSIT_FEN})
+
+    await _gather_limited(users, create)
+    await _gather_limited(users, deposit)
+    return auctioneer
+
+
+async def feed_lots(auctioneer: Api, hall: str, stop: asyncio.Event, run_id: str) -> None:
+    """Keep two lots or more queued; open the hall if it was never opened."""
+    rng = random.Random(run_id)
+    n = 0
+    while not stop.is_set():
+        state = await auctioneer.get(f"/api/halls/{hall}/state")
+        current = state.get("lot")
+        queued = state["lots_left"] + (1 if current and current.get("remaining") else 0)
+        while queued < 3:
+            n += 1
+            await auctioneer.post(f"/api/halls/{hall}/lots", load_lot(f"{run_id}-{n:03d}", rng))
+            queued += 1
+        if state["phase"] == "idle":
+            await auctioneer.post(f"/api/halls/{hall}/open", {}, ok=(200, 409))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 0.5)
+
+
+# ---------------------------------------------------------------------------- the run
+
+
+async def run(
+    url: str,
+    buyers: int,
+    duration_s: float,
+    *,
+    hall: str = demo.LOAD_HALL,
+    staff: Staff | None = None,
+    server_pid: int | None = None,
+    seed: int | None = None,
+) -> dict[str, Any]:
+    """Run the load test against ``url``; the result's keys are those of the issue:
+    buyers, connected, presses, sales, rejected, lost, ack_p50_ms, ack_p99_ms, fanout_p99_ms,
+    clock_error_p99_ms, server_cpu_pct (of one core; 200 is two cores busy)."""
+    base = loopback_only(url)
+    staff = staff or Staff()
+    rng = random.Random(seed)
+    run_id = f"LT{secrets.token_hex(3)}"
+    users = [f"{USER_PREFIX}{n:05d}" for n in range(1, buyers + 1)]
+    pid = server_pid or listening_pid(urlsplit(base).port or 80)
+    metrics = bots.Metrics()
+    stop = asyncio.Event()
+    async with bots.session() as http:
+        auctioneer = await prepare(http, base, hall, users, staff)
+        fleet = [
+            bots.Bot(
+                http,
+                base,
+                hall,
+                u,
+                staff.password,
+                metrics,
+                LOAD_BEHAVIOUR,
+                random.Random(rng.random()),
+            )
+            for u in users
+        ]
+
+        async def join(bot: bots.Bot) -> None:
+            with contextlib.suppress(OSError, RuntimeError, aiohttp.ClientError):
+                await bot.login()
+                await bot.connect()
+
+        await _gather_limited(fleet, join, limit=64)
+        connected = [b for b in fleet if b.connected]
+        readers = [asyncio.ensure_future(b.run(stop)) for b in connected]
+        await asyncio.sleep(0.5)  # first clock estimates
+        cpu0, t0 = (cpu_seconds(pid) if pid else 0.0), time.monotonic()
+        feeder = asyncio.ensure_future(feed_lots(auctioneer, hall, stop, run_id))
+        lag = asyncio.ensure_future(bots.loop_lag(metrics.loop_lag_ms, stop))
+        try:
+            await asyncio.sleep(duration_s)
+        finally:
+            for b in fleet:
+                b.pressing = False
+                if b.planned is not None:
+                    b.planned.cancel()
+            cpu1, t1 = (cpu_seconds(pid) if pid else 0.0), time.monotonic()
+            deadline = time.monotonic() + ACK_GRACE_S
+            while any(b.pending for b in connected) and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
+            stop.set()
+            with contextlib.suppress(Exception):
+                await feeder
+                await lag
+            for b in connected:
+                with contextlib.suppress(Exception):
+                    await b.close()
+            for r in readers:
+                r.cancel()
+            await asyncio.gather(*readers, return_exceptions=True)
+    lost = sum(len(b.pending) for b in fleet)
+    return {
+        "buyers": buyers,
+        "connected": len(connected),
+        "presses": metrics.presses,
+        "sales": metrics.sales,
+        "rejected": metrics.rejected,
+        "lost": lost,
+        "ack_p50_ms": percentile(metrics.ack_ms, 50),
+        "ack_p99_ms": percentile(metrics.ack_ms, 99),
+        "fanout_p99_ms": percentile(metrics.fanout_ms, 99),
+        "clock_error_p99_ms": percentile(metrics.clock_error_ms, 99),
+        "server_cpu_pct": round(100 * (cpu1 - cpu0) / (t1 - t0), 1) if pid else None,
+        "rounds": len(metrics.rounds),
+        "client_lag_p99_ms": percentile(metrics.loop_lag_ms, 99),
+        "duration_s": round(t1 - t0, 1),
+        "rejections": dict(sorted(metrics.reasons.items())),
+    }
+
+
+@contextlib.asynccontextmanager
+async def demo_subprocess() -> AsyncIterator[tuple[str, int]]:
+    """A demo server (no bots) in a child process on a free port: (URL, pid)."""
+    with tempfile.TemporaryDirectory(prefix="jiqun-loadtest-") as folder:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "jiqun.market.service.demo",
+            "--dir",
+            folder,
+            "--bots",
+            "0",
+            stdout=subprocess.PIPE,
+        )
+        try:
+            assert proc.stdout is not None
+            line = await asyncio.wait_for(proc.stdout.readline(), 60)
+            if not line.startswith(b"ready "):
+                raise LoadTestError("the demo server did not start")
+            yield line.split()[1].decode(), proc.pid
+        finally:
+            if proc.returncode is None:
+                proc.terminate()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(proc.wait(), 10)
+                if proc.returncode is None:
+                    proc.kill()
+                    await proc.wait()
+
+
+async def main(
+    url: str | None, buyers: int, duration_s: float, hall: str = demo.LOAD_HALL
+) -> dict[str, Any]:
+    """The command: against ``url``, or against a demo server started for the run."""
+    if url is not None:
+        return await run(url, buyers, duration_s, hall=hall)
+    async with demo_subprocess() as (started, pid):
+        return await run(started, buyers, duration_s, hall=hall, server_pid=pid)
