@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from python_calamine import CalamineWorkbook
 
 from jiqun.cli import main
-from jiqun.observatory import charts, demo_register, report
+from jiqun.observatory import charts, demo_register, documents, report
 from jiqun.observatory.placements import load_ledger, town_table, write_demo_ledger
 from jiqun.observatory.plan import load_plan, load_targets, progress
 from jiqun.observatory.register import load_register
@@ -53,10 +53,12 @@ def demo(tmp_path_factory: pytest.TempPathFactory, shared: Path) -> Demo:
         "plan": plan,
         "placements": town_table(load_ledger(ledger)),
     }
-    out = {}
-    for suffix in (".html", ".pdf", ".docx"):
-        out[suffix] = folder / f"survey{suffix}"
-        report.write(stats, out[suffix], city="诸城市", source=register_path.name, **extras)  # type: ignore[arg-type]
+    # The charts are drawn once; each format writes the same document.
+    survey, document = report.document(stats, "诸城市", register_path.name, **extras)  # type: ignore[arg-type]
+    out = {suffix: folder / f"survey{suffix}" for suffix in (".html", ".pdf", ".docx")}
+    out[".html"].write_text(report.html(survey, "zh", document), encoding="utf-8")
+    documents.write_pdf(document, out[".pdf"])
+    documents.write_docx(document, out[".docx"])
     return Demo(register_path, ledger, out)
 
 
