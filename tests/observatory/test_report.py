@@ -172,3 +172,10 @@ def test_missing_cjk_font_is_a_clear_one_line_error(
     assert len(lines) == 1 and "fonts-noto-cjk" in lines[0] and "fonts-wqy-microhei" in lines[0]
     # Markdown needs no font.
     assert run("observatory", "report", str(demo.register), "-o", str(tmp_path / "s.md"))[0] == 0
+
+
+def test_pdf_lines_keep_numbers_whole_and_punctuation_off_the_line_start() -> None:
+    lines = documents.break_lines("收入1.6亿元，利润13.2%。", len, 6)
+    assert "".join(lines) == "收入1.6亿元，利润13.2%。"
+    assert all(line[0] not in documents.NO_START for line in lines)
+    assert any("1.6" in line for line in lines) and any("13.2%" in line for line in lines)

@@ -9,6 +9,8 @@ sheet per section with the figures as numbers).
 from __future__ import annotations
 
 import io
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -516,6 +518,35 @@ def _pdf_widths(table: Table, total: float) -> list[float]:
     return [total * w / whole for w in weights]
 
 
+# Chinese line breaking: these never start a line (they hang at the end of the previous one),
+# these never end one, and a number ("1.6", "13.2%") is never split.
+NO_START = set("，。、；：？！）】」』”’》%…,.;:?!)")
+NO_END = set("（【「『“‘《(")
+_UNIT = re.compile(r"[0-9A-Za-z.%+\-]+|.", re.DOTALL)
+
+
+def break_lines(text: str, width_of: Callable[[str], float], width: float) -> list[str]:
+    """Greedy lines no wider than ``width`` (a hanging punctuation mark may exceed it)."""
+    units: list[str] = []
+    for unit in _UNIT.findall(text):
+        if units and (unit in NO_START or units[-1][-1] in NO_END):
+            units[-1] += unit
+        else:
+            units.append(unit)
+    lines: list[str] = []
+    line = ""
+    for unit in units:
+        stem = unit.rstrip("".join(NO_START)) or unit
+        if line and width_of(line + stem) > width:
+            lines.append(line)
+            line = ""
+            unit = unit.lstrip(" ")  # an English line starts with its word
+        line += unit
+    if line:
+        lines.append(line)
+    return lines
+
+
 def write_pdf(doc: Document, path: Path) -> None:
     from fpdf import FPDF
     from fpdf.enums import Align, WrapMode, XPos, YPos
@@ -566,14 +597,8 @@ def write_pdf(doc: Document, path: Path) -> None:
                     pdf.add_page(orientation="portrait")
                     portrait = True
                 pdf.set_font("cjk", size=10.5)
-                pdf.multi_cell(
-                    0,
-                    6.4,
-                    "　　" + block,
-                    wrapmode=WrapMode.CHAR,
-                    new_x=XPos.LMARGIN,
-                    new_y=YPos.NEXT,
-                )
+                for line in break_lines("　　" + block, pdf.get_string_width, pdf.epw):
+                    pdf.cell(pdf.epw, 6.4, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
                 pdf.ln(1.5)
             elif isinstance(block, Chart):
                 width = min(pdf.epw, block.width_in * 25.4 * 0.8)
