@@ -170,8 +170,12 @@ def test_missing_cjk_font_is_a_clear_one_line_error(
     assert code == 2 and not (tmp_path / "s.pdf").exists()
     lines = err.strip().splitlines()
     assert len(lines) == 1 and "fonts-noto-cjk" in lines[0] and "fonts-wqy-microhei" in lines[0]
-    # Markdown needs no font.
+    # Markdown needs no font; HTML goes without its charts and says so (jiqun demo needs it).
     assert run("observatory", "report", str(demo.register), "-o", str(tmp_path / "s.md"))[0] == 0
+    assert run("observatory", "report", str(demo.register), "-o", str(tmp_path / "s.html"))[0] == 0
+    page = (tmp_path / "s.html").read_text(encoding="utf-8")
+    assert "本机未安装中文字体，图表从略" in page and "<svg" not in page
+    assert "（一）纺织服装业。共有169家限额以上企业" in page
 
 
 def test_pdf_lines_keep_numbers_whole_and_punctuation_off_the_line_start() -> None:

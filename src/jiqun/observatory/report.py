@@ -11,6 +11,7 @@ Charts and PDFs need a font with Chinese glyphs (:func:`charts.cjk_font`).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from jiqun.cnnum import percent
 from jiqun.i18n import Lang
+from jiqun.observatory import charts as charts_module
 from jiqun.observatory import documents, narrative, tables
 from jiqun.observatory.charts import Chart
 from jiqun.observatory.documents import Document, Section, Table
@@ -184,8 +186,11 @@ def write(
     placements: TownTable | None = None,
 ) -> None:
     """Write the report to ``path``; its suffix (.md, .html, .pdf, .docx or .xlsx) chooses the
-    format. Charts (all formats but .md and .xlsx) need a CJK font: :class:`charts.NoCjkFont`."""
+    format. PDF and DOCX need a CJK font (:class:`charts.NoCjkFont`); HTML without one is
+    written without its charts and says so (the browser still shows every text and table), so
+    that ``jiqun demo`` works on a machine with no Chinese font installed."""
     suffix = path.suffix.lower()
+    html_without_font = suffix == ".html" and charts_module.find_cjk_font() is None
     s, doc = document(
         stats,
         city,
@@ -194,8 +199,16 @@ def write(
         towns=towns,
         plan=plan,
         placements=placements,
-        charts=suffix in (".html", ".pdf", ".docx"),
+        charts=suffix in (".html", ".pdf", ".docx") and not html_without_font,
     )
+    if html_without_font:
+        notice = (
+            "（本机未安装中文字体，图表从略：请安装 fonts-noto-cjk 或 fonts-wqy-microhei）"
+            if lang == "zh"
+            else " (no Chinese font on this machine, charts left out: install fonts-noto-cjk "
+            "or fonts-wqy-microhei)"
+        )
+        s = dataclasses.replace(s, meta=s.meta + notice)
     if suffix == ".pdf":
         documents.write_pdf(doc, path)
     elif suffix == ".docx":
