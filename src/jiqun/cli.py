@@ -863,3 +863,5 @@ def _serve_demo(out: Path, port: int, bots: int, lang: str) -> None:
         asyncio.run(live.serve(out / "market", port, bot_count=bots, announce=announce))
     except KeyboardInterrupt:
         click.echo("已停止" if lang == "zh" else "stopped")
+    except OSError as e:  # the port is taken, most often
+        raise click.ClickException(f"{e} (--port P chooses another port)") from None

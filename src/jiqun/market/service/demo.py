@@ -232,8 +232,11 @@ async def start(
     app = build_app(fresh_database(folder), secrets.token_urlsafe(32), halls=HALLS)
     runner = web.AppRunner(app, handle_signals=False, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except BaseException:
+        await runner.cleanup()  # closes the market
+        raise
     bound = runner.addresses[0][1]
     service = service_of(app)
     demo = DemoServer(runner, service, f"http://{host}:{bound}")
