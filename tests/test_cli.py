@@ -235,3 +235,29 @@ def test_serve_starts_the_live_market(tmp_path: Path) -> None:
 def test_serve_with_a_bad_database_url() -> None:
     code, _, err = run("serve", "--db", "mysql://nowhere/db")
     assert code == 2 and "不支持的数据库类型" in err
+
+
+def test_market_audit_verify(tmp_path: Path) -> None:
+    from jiqun.market.service import users
+    from jiqun.market.store import open_store
+    from jiqun.market.store import schema as t
+
+    db = tmp_path / "market.db"
+    engine = open_store(str(db))
+    try:
+        for i in range(3):
+            users.append_audit(engine, 1000 + i, "CASH", "deposit", {"member": "B01", "fen": i})
+    finally:
+        engine.dispose()
+    code, out, _ = run("market", "audit", "verify", "--db", str(db))
+    assert code == 0 and "审计日志 3 条记录，哈希链完整" in out
+    engine = open_store(str(db))
+    try:
+        with engine.begin() as conn:
+            conn.execute(t.audit_log.update().where(t.audit_log.c.seq == 2).values(actor="ADMIN"))
+    finally:
+        engine.dispose()
+    code, out, _ = run("market", "audit", "verify", "--db", str(db))
+    assert code == 1 and "第 2 条记录起不一致" in out
+    code, _, err = run("market", "audit", "verify", "--db", "mysql://x/y")
+    assert code == 2 and "不支持的数据库类型" in err

@@ -719,6 +719,41 @@ def statement(member: str, from_: str | None, to: str | None, db: str | None, fm
         click.echo(statement_text(result), nl=False)
 
 
+@market.group()
+def audit() -> None:
+    """The hash-chained audit log (logins, deposits, hall commands, suspensions)."""
+
+
+@audit.command("verify")
+@DB_OPTION
+@user_errors
+def audit_verify(db: str | None) -> None:
+    """Check the audit log's chain; exit 1 naming the first record that does not fit."""
+    from jiqun.market.service.users import verify_audit
+    from jiqun.market.store import open_store
+
+    with _database_errors(db):
+        engine = open_store(db, create=False)
+        try:
+            verdict = verify_audit(engine)
+        finally:
+            engine.dispose()
+    zh = current_lang() == "zh"
+    if verdict.ok:
+        click.echo(
+            f"审计日志 {verdict.records} 条记录，哈希链完整"
+            if zh
+            else f"audit log: {verdict.records} records, the hash chain holds"
+        )
+        return
+    click.echo(
+        f"审计日志被篡改：第 {verdict.broken_at} 条记录起不一致（{verdict.reason}）"
+        if zh
+        else f"audit log tampered with from record {verdict.broken_at} ({verdict.reason})"
+    )
+    sys.exit(1)
+
+
 @market.command()
 @DB_OPTION
 @user_errors
