@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -426,14 +427,14 @@ def _items(account: str, p: Posted) -> list[tuple[str, int, str]]:
 # ---------------------------------------------------------------------------- shared
 
 
-class _Operations:
+class _Operations(ABC):
     """The business operations, in terms of :meth:`post` (the same for every backend)."""
 
-    def post(self, txn: Transaction) -> Transaction:
-        raise NotImplementedError
+    @abstractmethod
+    def post(self, txn: Transaction) -> Transaction: ...
 
-    def get(self, key: str) -> Transaction | None:
-        raise NotImplementedError
+    @abstractmethod
+    def get(self, key: str) -> Transaction | None: ...
 
     def deposit(
         self, member: str, amount_fen: int, at_ms: int, key: str, via: str = CASH

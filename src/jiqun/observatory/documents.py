@@ -20,8 +20,8 @@ import xlsxwriter
 from jiqun.i18n import Lang
 from jiqun.observatory import tables
 from jiqun.observatory.charts import Chart, cjk_font, heatmap, share_bars, tier_bars
-from jiqun.observatory.placements import TownTable
-from jiqun.observatory.plan import WAN_PER_YI, PlanProgress, show, show_percent
+from jiqun.observatory.placements import TownTable, firm_headers
+from jiqun.observatory.plan import WAN_PER_YI, PlanProgress, progress_headers, show, show_percent
 from jiqun.observatory.stats import SurveyStats
 from jiqun.observatory.towns import TownDiagnosis
 
@@ -203,35 +203,7 @@ def plan_section(progress: PlanProgress, title: str, lang: Lang, charts: bool) -
     blocks.append(
         Table(
             "规划集群进展" if zh else "Progress of the planned clusters",
-            [
-                "序号",
-                "产业集群",
-                "中心镇街",
-                "营业收入（万元）",
-                "增长率",
-                "排名",
-                "应达档次",
-                "门槛（亿元）",
-                "差距（万元）",
-                "需年均增长",
-                "按现增速可达档次",
-                "中心镇街占比",
-            ]
-            if zh
-            else [
-                "no",
-                "cluster",
-                "centre towns",
-                "revenue (10k yuan)",
-                "growth",
-                "rank",
-                "tier",
-                "threshold (100M)",
-                "gap (10k yuan)",
-                "required growth",
-                "on track for",
-                "share in centres",
-            ],
+            progress_headers(zh),
             [
                 [
                     "" if c.no is None else str(c.no),
@@ -308,29 +280,7 @@ def placements_section(table: TownTable, title: str, lang: Lang) -> Section:
     )
     firms = Table(
         "新增企业明细" if zh else "New enterprises",
-        [
-            "企业名称",
-            "招商乡镇",
-            "承接乡镇",
-            "分值",
-            "地方留成税收（万元）",
-            "招商乡镇得分",
-            "承接乡镇得分",
-            "招商乡镇税收",
-            "承接乡镇税收",
-        ]
-        if zh
-        else [
-            "enterprise",
-            "attracting",
-            "hosting",
-            "points",
-            "local tax",
-            "attracting score",
-            "hosting score",
-            "attracting tax",
-            "hosting tax",
-        ],
+        firm_headers(zh),
         [
             [
                 s.placement.enterprise,

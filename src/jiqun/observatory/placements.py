@@ -340,31 +340,7 @@ class TownTable:
                 show(self.total_tax),
             ]
         )
-        head2 = (
-            [
-                "企业名称",
-                "招商乡镇",
-                "承接乡镇",
-                "分值",
-                "地方留成税收（万元）",
-                "招商乡镇得分",
-                "承接乡镇得分",
-                "招商乡镇税收",
-                "承接乡镇税收",
-            ]
-            if zh
-            else [
-                "enterprise",
-                "attracting",
-                "hosting",
-                "points",
-                "local tax",
-                "attracting score",
-                "hosting score",
-                "attracting tax",
-                "hosting tax",
-            ]
-        )
+        head2 = firm_headers(zh)
         rows2 = [
             [
                 s.placement.enterprise,
@@ -512,3 +488,34 @@ __all__ = [
     "town_table",
     "write_demo_ledger",
 ]
+
+
+def firm_headers(zh: bool) -> list[str]:
+    """The columns of the enterprises' split table (the command's and the report's)."""
+    return list(_FIRM_HEADERS[0 if zh else 1])
+
+
+_FIRM_HEADERS = (
+    (
+        "企业名称",
+        "招商乡镇",
+        "承接乡镇",
+        "分值",
+        "地方留成税收（万元）",
+        "招商乡镇得分",
+        "承接乡镇得分",
+        "招商乡镇税收",
+        "承接乡镇税收",
+    ),
+    (
+        "enterprise",
+        "attracting",
+        "hosting",
+        "points",
+        "local tax",
+        "attracting score",
+        "hosting score",
+        "attracting tax",
+        "hosting tax",
+    ),
+)

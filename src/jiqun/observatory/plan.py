@@ -859,37 +859,7 @@ class PlanProgress:
             ]
             for s in self.tiers
         ]
-        head = (
-            [
-                "序号",
-                "产业集群",
-                "中心镇街",
-                "营业收入（万元）",
-                "增长率",
-                "排名",
-                "应达档次",
-                "门槛（亿元）",
-                "差距（万元）",
-                "需年均增长",
-                "按现增速可达档次",
-                "中心镇街占比",
-            ]
-            if zh
-            else [
-                "no",
-                "cluster",
-                "centre towns",
-                "revenue (10k yuan)",
-                "growth",
-                "rank",
-                "tier",
-                "threshold (100M)",
-                "gap (10k yuan)",
-                "required growth",
-                "on track for",
-                "share in centres",
-            ]
-        )
+        head = progress_headers(zh)
         rows = [
             [
                 "" if c.no is None else str(c.no),
@@ -1056,3 +1026,40 @@ def text_grid(
 
     rule = "  ".join("-" * w for w in widths)
     return "\n".join([line(grid[0]), rule, *(line(r) for r in grid[1:])]) + "\n"
+
+
+def progress_headers(zh: bool) -> list[str]:
+    """The columns of the planned clusters' progress table (the command's and the report's)."""
+    return list(_PROGRESS_HEADERS[0 if zh else 1])
+
+
+_PROGRESS_HEADERS = (
+    (
+        "序号",
+        "产业集群",
+        "中心镇街",
+        "营业收入（万元）",
+        "增长率",
+        "排名",
+        "应达档次",
+        "门槛（亿元）",
+        "差距（万元）",
+        "需年均增长",
+        "按现增速可达档次",
+        "中心镇街占比",
+    ),
+    (
+        "no",
+        "cluster",
+        "centre towns",
+        "revenue (10k yuan)",
+        "growth",
+        "rank",
+        "tier",
+        "threshold (100M)",
+        "gap (10k yuan)",
+        "required growth",
+        "on track for",
+        "share in centres",
+    ),
+)
