@@ -20,8 +20,14 @@ import xlsxwriter
 from jiqun.i18n import Lang
 from jiqun.observatory import tables
 from jiqun.observatory.charts import Chart, cjk_font, heatmap, share_bars, tier_bars
-from jiqun.observatory.placements import TownTable, firm_headers
-from jiqun.observatory.plan import WAN_PER_YI, PlanProgress, progress_headers, show, show_percent
+from jiqun.observatory.placements import TownTable, firm_headers, firm_rows
+from jiqun.observatory.plan import (
+    WAN_PER_YI,
+    PlanProgress,
+    progress_headers,
+    progress_rows,
+    show,
+)
 from jiqun.observatory.stats import SurveyStats
 from jiqun.observatory.towns import TownDiagnosis
 
@@ -204,23 +210,7 @@ def plan_section(progress: PlanProgress, title: str, lang: Lang, charts: bool) -
         Table(
             "规划集群进展" if zh else "Progress of the planned clusters",
             progress_headers(zh),
-            [
-                [
-                    "" if c.no is None else str(c.no),
-                    c.cluster,
-                    "、".join(c.centre_towns),
-                    show(c.revenue),
-                    show_percent(c.growth),
-                    str(c.rank),
-                    show(c.assigned_tier),
-                    show(None if c.threshold is None else c.threshold / WAN_PER_YI),
-                    show(c.gap),
-                    show_percent(c.required_growth),
-                    show(c.on_track_tier),
-                    show_percent(c.centre_share),
-                ]
-                for c in progress.clusters
-            ],
+            progress_rows(progress.clusters),
             left=frozenset({1, 2}),
             widths=(1, 4, 3.4, 2.6, 1.6, 1.2, 1.4, 1.6, 2.4, 1.8, 1.8, 1.8),
         )
@@ -281,20 +271,7 @@ def placements_section(table: TownTable, title: str, lang: Lang) -> Section:
     firms = Table(
         "新增企业明细" if zh else "New enterprises",
         firm_headers(zh),
-        [
-            [
-                s.placement.enterprise,
-                s.placement.attracting_town,
-                s.placement.hosting_town,
-                show(s.placement.points),
-                show(s.placement.local_tax),
-                show(s.attracting_score),
-                show(s.hosting_score),
-                show(s.attracting_tax),
-                show(s.hosting_tax),
-            ]
-            for s in table.splits
-        ],
+        firm_rows(table.splits),
         left=frozenset({0, 1, 2}),
         widths=(5, 2.4, 2.4, 1.4, 2.2, 1.8, 1.8, 1.8, 1.8),
     )

@@ -26,7 +26,7 @@ value, reason) and stop the computation unless the user asks to skip them.
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, Inexact, localcontext
 from pathlib import Path
@@ -341,20 +341,7 @@ class TownTable:
             ]
         )
         head2 = firm_headers(zh)
-        rows2 = [
-            [
-                s.placement.enterprise,
-                s.placement.attracting_town,
-                s.placement.hosting_town,
-                show(s.placement.points),
-                show(s.placement.local_tax),
-                show(s.attracting_score),
-                show(s.hosting_score),
-                show(s.attracting_tax),
-                show(s.hosting_tax),
-            ]
-            for s in self.splits
-        ]
+        rows2 = firm_rows(self.splits)
         return (
             title + "\n\n" + text_grid(head, rows) + "\n" + text_grid(head2, rows2, left=(0, 1, 2))
         )
@@ -488,6 +475,24 @@ __all__ = [
     "town_table",
     "write_demo_ledger",
 ]
+
+
+def firm_rows(splits: Iterable[Split]) -> list[list[str]]:
+    """The rows of the enterprises' split table (the command's and the report's)."""
+    return [
+        [
+            s.placement.enterprise,
+            s.placement.attracting_town,
+            s.placement.hosting_town,
+            show(s.placement.points),
+            show(s.placement.local_tax),
+            show(s.attracting_score),
+            show(s.hosting_score),
+            show(s.attracting_tax),
+            show(s.hosting_tax),
+        ]
+        for s in splits
+    ]
 
 
 def firm_headers(zh: bool) -> list[str]:

@@ -860,23 +860,7 @@ class PlanProgress:
             for s in self.tiers
         ]
         head = progress_headers(zh)
-        rows = [
-            [
-                "" if c.no is None else str(c.no),
-                c.cluster,
-                "、".join(c.centre_towns),
-                show(c.revenue),
-                show_percent(c.growth),
-                str(c.rank),
-                show(c.assigned_tier),
-                show(None if c.threshold is None else c.threshold / WAN_PER_YI),
-                show(c.gap),
-                show_percent(c.required_growth),
-                show(c.on_track_tier),
-                show_percent(c.centre_share),
-            ]
-            for c in self.clusters
-        ]
+        rows = progress_rows(self.clusters)
         lines = [*self.sentences(lang), ""]
         if self.match.unmatched:
             lines += [t("plan_unmatched", lang, clusters="、".join(self.match.unmatched)), ""]
@@ -1026,6 +1010,27 @@ def text_grid(
 
     rule = "  ".join("-" * w for w in widths)
     return "\n".join([line(grid[0]), rule, *(line(r) for r in grid[1:])]) + "\n"
+
+
+def progress_rows(clusters: Iterable[ClusterProgress]) -> list[list[str]]:
+    """The rows of the planned clusters' progress table (the command's and the report's)."""
+    return [
+        [
+            "" if c.no is None else str(c.no),
+            c.cluster,
+            "、".join(c.centre_towns),
+            show(c.revenue),
+            show_percent(c.growth),
+            str(c.rank),
+            show(c.assigned_tier),
+            show(None if c.threshold is None else c.threshold / WAN_PER_YI),
+            show(c.gap),
+            show_percent(c.required_growth),
+            show(c.on_track_tier),
+            show_percent(c.centre_share),
+        ]
+        for c in clusters
+    ]
 
 
 def progress_headers(zh: bool) -> list[str]:
