@@ -20,7 +20,7 @@ import xlsxwriter
 from jiqun.i18n import Lang
 from jiqun.observatory import tables
 from jiqun.observatory.charts import Chart, cjk_font, heatmap, share_bars, tier_bars
-from jiqun.observatory.placements import TownTable, firm_headers, firm_rows
+from jiqun.observatory.placements import TownTable, firm_headers, firm_rows, town_headers
 from jiqun.observatory.plan import (
     WAN_PER_YI,
     PlanProgress,
@@ -224,25 +224,7 @@ def placements_section(table: TownTable, title: str, lang: Lang) -> Section:
     total_score = sum((s.score for s in table.towns), Decimal(0))
     towns = Table(
         "乡镇（街道）考核得分与税收分成" if zh else "Towns' scores and tax shares",
-        [
-            "乡镇（街道）",
-            "招商企业数",
-            "承接企业数",
-            "招商分值",
-            "承接分值",
-            "考核得分",
-            "税收分成（万元）",
-        ]
-        if zh
-        else [
-            "town",
-            "attracted",
-            "hosted",
-            "points attracting",
-            "points hosting",
-            "score",
-            "tax share",
-        ],
+        town_headers(zh),
         [
             [
                 s.town,
@@ -382,25 +364,7 @@ def placements_sheet(table: TownTable, lang: Lang) -> Sheet:
     zh = lang == "zh"
     return Sheet(
         "新增企业考核" if zh else "placements",
-        [
-            "乡镇（街道）",
-            "招商企业数",
-            "承接企业数",
-            "招商分值",
-            "承接分值",
-            "考核得分",
-            "税收分成（万元）",
-        ]
-        if zh
-        else [
-            "town",
-            "attracted",
-            "hosted",
-            "points attracting",
-            "points hosting",
-            "score",
-            "tax share",
-        ],
+        town_headers(zh),
         [
             [
                 s.town,

@@ -292,30 +292,14 @@ class TownTable:
                 f"{self.year}年新增企业考核得分与税收分成（招商乡镇得分{attract}，承接乡镇得分{host}；"
                 f"地方留成税收招商乡镇与承接乡镇按{split}分享；金额单位：万元）"
             )
-            head = [
-                "乡镇（街道）",
-                "招商企业数",
-                "承接企业数",
-                "招商分值",
-                "承接分值",
-                "考核得分",
-                "税收分成（万元）",
-            ]
+            head = town_headers(True)
             total = "合计"
         else:
             title = (
                 f"{self.year}: new enterprises' points and tax (attracting town {attract}, "
                 f"hosting town {host} of the points; local tax split {split}; 10k yuan)"
             )
-            head = [
-                "town",
-                "attracted",
-                "hosted",
-                "points attracting",
-                "points hosting",
-                "score",
-                "tax share",
-            ]
+            head = town_headers(False)
             total = "total"
         rows = [
             [
@@ -475,6 +459,25 @@ __all__ = [
     "town_table",
     "write_demo_ledger",
 ]
+
+
+def town_headers(zh: bool) -> list[str]:
+    """The columns of the towns' table (the command's, the report's and the workbook's)."""
+    return list(_TOWN_HEADERS[0 if zh else 1])
+
+
+_TOWN_HEADERS = (
+    (
+        "乡镇（街道）",
+        "招商企业数",
+        "承接企业数",
+        "招商分值",
+        "承接分值",
+        "考核得分",
+        "税收分成（万元）",
+    ),
+    ("town", "attracted", "hosted", "points attracting", "points hosting", "score", "tax share"),
+)
 
 
 def firm_rows(splits: Iterable[Split]) -> list[list[str]]:
