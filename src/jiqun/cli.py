@@ -9,38 +9,22 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from jiqun import __version__
+from jiqun.cliutil import DB_OPTION, F, as_json, database_errors, emit, user_errors
 from jiqun.i18n import current_lang, t
+from jiqun.market.prices import commands as prices_commands
+from jiqun.market.quality import commands as quality_commands
+from jiqun.market.sealed import commands as sealed_commands
+from jiqun.market.voice import commands as voice_commands
 from jiqun.observatory import report, tables
 from jiqun.observatory.clusters import ClusterDefinitions, load_definitions
-from jiqun.observatory.errors import UserError
 from jiqun.observatory.register import Register, load_register
 from jiqun.observatory.stats import SurveyStats, compute
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def user_errors(command: F) -> F:
-    """Report a :class:`UserError` as its lines on stderr and exit 2."""
-
-    @wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except UserError as e:
-            for line in e.lines():
-                click.echo(line, err=True)
-            sys.exit(2)
-
-    return wrapper  # type: ignore[return-value]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -315,17 +299,6 @@ def complexity_command(
         result.write_csv(output)
 
 
-def _emit(text: str, output: Path | None) -> None:
-    if output is None:
-        click.echo(text, nl=False)
-    else:
-        output.write_text(text, encoding="utf-8")
-
-
-def _json(data: object) -> str:
-    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
-
-
 @observatory.command("towns")
 @register_options
 @click.option(
@@ -432,7 +405,7 @@ def towns_command(
         assert output is not None
         result.write_xlsx(output, lang)
         return
-    _emit(_json(result.to_json(lang)) if fmt == "json" else result.text(lang), output)
+    emit(as_json(result.to_json(lang)) if fmt == "json" else result.text(lang), output)
 
 
 @observatory.command("plan")
@@ -501,7 +474,7 @@ def plan_command(
     )
     if result.match.unmatched and fmt == "json":
         click.echo(t("plan_unmatched", clusters="、".join(result.match.unmatched)), err=True)
-    _emit(_json(result.to_json()) if fmt == "json" else result.text(current_lang()), output)
+    emit(as_json(result.to_json()) if fmt == "json" else result.text(current_lang()), output)
 
 
 def _ratio(ctx: click.Context, param: click.Parameter, value: str) -> Any:
@@ -580,7 +553,7 @@ def placements_command(
     result = town_table(
         loaded, year, attract_share=attract_share, host_share=host_share, tax_split=tax_split
     )
-    _emit(_json(result.to_json()) if fmt == "json" else result.text(current_lang()), output)
+    emit(as_json(result.to_json()) if fmt == "json" else result.text(current_lang()), output)
 
 
 @observatory.command("demo-ledger")
@@ -621,29 +594,6 @@ def replay(scenario: Path, output: Path | None) -> None:
         output.write_text(text, encoding="utf-8")
 
 
-DB_OPTION = click.option(
-    "--db",
-    "db",
-    envvar="JIQUN_DB",
-    help="Database URL or SQLite file (default: $JIQUN_DB, else jiqun-market.db here).",
-)
-
-
-@contextmanager
-def _database_errors(db: str | None) -> Iterator[None]:
-    """A database that fails mid-command is one clear line too, not a traceback."""
-    from sqlalchemy.exc import DBAPIError
-
-    from jiqun.market.store.db import StoreError, first_line, resolve_url, shown
-
-    try:
-        yield
-    except DBAPIError as e:
-        reason = first_line(e)
-        where = shown(resolve_url(db))
-        raise StoreError(where, f"数据库错误（{reason}）", f"database error ({reason})") from None
-
-
 @market.command()
 @DB_OPTION
 @user_errors
@@ -653,7 +603,7 @@ def migrate(db: str | None) -> None:
     from jiqun.market.store import migrate as run
     from jiqun.market.store.db import shown
 
-    with _database_errors(db):
+    with database_errors(db):
         engine = run(db)
         revision = current_revision(engine)
         where = shown(str(engine.url))
@@ -675,7 +625,7 @@ def reconcile(db: str | None, fmt: str) -> None:
     from jiqun.market.store.db import shown
     from jiqun.market.texts import reconciliation_text
 
-    with _database_errors(db):
+    with database_errors(db):
         engine = open_store(db, create=False)
         result = SqlLedger(engine).reconcile()
         where = shown(str(engine.url))
@@ -705,7 +655,7 @@ def statement(member: str, from_: str | None, to: str | None, db: str | None, fm
     end = parse_time(to, end=True) if to else 2**62
     if end <= start:
         raise MarketProblem("--to 必须晚于 --from", "--to must be later than --from")
-    with _database_errors(db):
+    with database_errors(db):
         engine = open_store(db, create=False)
         try:
             result = SqlLedger(engine).statement(member, start, end)
@@ -732,7 +682,7 @@ def audit_verify(db: str | None) -> None:
     from jiqun.market.service.users import verify_audit
     from jiqun.market.store import open_store
 
-    with _database_errors(db):
+    with database_errors(db):
         engine = open_store(db, create=False)
         try:
             verdict = verify_audit(engine)
@@ -762,7 +712,7 @@ def verify(db: str | None) -> None:
     and with the ledger; exit 1 on any difference."""
     from jiqun.market.journal import DurableMarket
 
-    with _database_errors(db):
+    with database_errors(db):
         market_ = DurableMarket.open(db, create=False, snapshot_every=0)
         try:
             problems = market_.verify()
@@ -812,6 +762,13 @@ def loadtest(buyers: int, duration: float, url: str | None, hall: str, as_json: 
             click.echo(f"{key}: {value}")
 
 
+# Command groups that live beside their code.
+market.add_command(sealed_commands.sealed)
+for _command in prices_commands.COMMANDS + voice_commands.COMMANDS:
+    market.add_command(_command)
+main.add_command(quality_commands.quality)
+
+
 @main.command()
 @DB_OPTION
 @click.option("--host", default="127.0.0.1", show_default=True)
@@ -826,7 +783,7 @@ def serve(db: str | None, host: str, port: int) -> None:
 
     base = f"http://{host}:{port}"
     click.echo(f"{base}/board/1  {base}/buyer  {base}/api/openapi.json", err=True)
-    with _database_errors(db):
+    with database_errors(db):
         run(db, host=host, port=port)
 
 

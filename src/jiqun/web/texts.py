@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 
 PageLang = Literal["zh", "en"]
@@ -69,6 +70,7 @@ def page_lang(value: str | None) -> PageLang:
     return "en" if value == "en" else "zh"
 
 
-def texts(lang: PageLang) -> dict[str, str]:
+def texts(lang: PageLang, extra: Mapping[str, tuple[str, str]] | None = None) -> dict[str, str]:
+    """The shared page words in ``lang``, with a feature's ``extra`` words added."""
     i = 0 if lang == "zh" else 1
-    return {key: pair[i] for key, pair in TEXTS.items()}
+    return {key: pair[i] for key, pair in {**TEXTS, **(extra or {})}.items()}

@@ -20,7 +20,7 @@ import json
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -123,16 +123,16 @@ def service_of(app: web.Application) -> Service:
 # ---------------------------------------------------------------------------- helpers
 
 
-def _error(status: int, code: str) -> web.Response:
+def error(status: int, code: str) -> web.Response:
     return web.json_response({"error": code}, status=status)
 
 
-def _session(request: web.Request) -> Session | None:
+def session_of(request: web.Request) -> Session | None:
     return request[SESSION]
 
 
-def _require(request: web.Request, *roles: str) -> Session:
-    session = _session(request)
+def require(request: web.Request, *roles: str) -> Session:
+    session = session_of(request)
     if session is None:
         raise Refused(401, "login_required")
     if roles and session.role not in roles:
@@ -147,7 +147,7 @@ def _same_origin(request: web.Request) -> bool:
     return origin in (f"{request.scheme}://{request.host}", f"http://{request.host}")
 
 
-def _lang(request: web.Request) -> str:
+def lang_of(request: web.Request) -> str:
     return page_lang(request.query.get("lang"))
 
 
@@ -163,11 +163,11 @@ async def security(
             request[SESSION] = service.signer.load(token)
     if request.method not in SAFE_METHODS:
         if not _same_origin(request):
-            return _error(403, "bad_origin")
+            return error(403, "bad_origin")
         if request.path not in LOGIN_PATHS:
-            session = _session(request)
+            session = session_of(request)
             if session is None:
-                return _error(401, "login_required")
+                return error(401, "login_required")
             presented = request.headers.get("X-CSRF-Token")
             if presented is None and request.content_type in (
                 "application/x-www-form-urlencoded",
@@ -177,14 +177,14 @@ async def security(
                 value = form.get("csrf")
                 presented = value if isinstance(value, str) else None
             if not csrf_ok(session, presented):
-                return _error(403, "csrf")
+                return error(403, "csrf")
     try:
         return await handler(request)
     except Refused as e:
-        return _error(e.status, e.code)
+        return error(e.status, e.code)
 
 
-async def _json_body(request: web.Request) -> dict[str, Any]:
+async def json_body(request: web.Request) -> dict[str, Any]:
     if request.content_length is not None and request.content_length > 64 * 1024:
         raise Refused(413, "too_big")
     try:
@@ -196,7 +196,7 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
     return data
 
 
-def _hall_known(request: web.Request) -> str:
+def hall_known(request: web.Request) -> str:
     hall = request.match_info["hall"]
     if hall not in service_of(request.app).market.configs:
         raise web.HTTPNotFound(text=json.dumps({"error": "unknown_hall"}))
@@ -238,13 +238,13 @@ def _set_cookie(request: web.Request, response: web.StreamResponse, token: str) 
 
 
 async def api_login(request: web.Request) -> web.StreamResponse:
-    data = await _json_body(request)
+    data = await json_body(request)
     user, password = data.get("user"), data.get("password")
     if not isinstance(user, str) or not isinstance(password, str) or len(user) > 64:
         raise Refused(400, "bad_request")
     result = await _login(request, user, password[:1024])
     if result is None:
-        return _error(401, "bad_credentials")
+        return error(401, "bad_credentials")
     session, token = result
     response = web.json_response({"user": session.user, "role": session.role, "csrf": session.csrf})
     _set_cookie(request, response, token)
@@ -258,7 +258,7 @@ async def api_logout(request: web.Request) -> web.StreamResponse:
 
 
 async def login_page(request: web.Request) -> web.StreamResponse:
-    return _page(request, "login.html", next=_next(request.query.get("next")), failed=False)
+    return page(request, "login.html", next=_next(request.query.get("next")), failed=False)
 
 
 def _next(value: object) -> str:
@@ -275,7 +275,7 @@ async def login_form(request: web.Request) -> web.StreamResponse:
         raise Refused(400, "bad_request")
     result = await _login(request, user, password[:1024])
     if result is None:
-        response = _page(request, "login.html", next=target, failed=True)
+        response = page(request, "login.html", next=target, failed=True)
         response.set_status(401)
         return response
     response = web.HTTPSeeOther(target)
@@ -300,13 +300,13 @@ async def api_halls(request: web.Request) -> web.StreamResponse:
 
 
 async def api_hall_state(request: web.Request) -> web.StreamResponse:
-    hall = _hall_known(request)
+    hall = hall_known(request)
     return web.json_response(await service_of(request.app).runner.state(hall))
 
 
 async def api_open(request: web.Request) -> web.StreamResponse:
-    session = _require(request, "auctioneer")
-    hall = _hall_known(request)
+    session = require(request, "auctioneer")
+    hall = hall_known(request)
     service = service_of(request.app)
 
     def idle(m: DurableMarket) -> None:
@@ -323,9 +323,9 @@ LOT_INTS = ("units", "unit_net_g", "start_price_fen", "reserve_price_fen", "min_
 
 
 async def api_add_lot(request: web.Request) -> web.StreamResponse:
-    session = _require(request, "supplier", "auctioneer")
-    hall = _hall_known(request)
-    data = await _json_body(request)
+    session = require(request, "supplier", "auctioneer")
+    hall = hall_known(request)
+    data = await json_body(request)
     supplier = session.user if session.role == "supplier" else data.get("supplier")
     lot_id = data.get("id")
     if not isinstance(lot_id, str) or not 0 < len(lot_id) <= 64:
@@ -380,8 +380,8 @@ async def api_add_lot(request: web.Request) -> web.StreamResponse:
 
 
 async def api_deposit(request: web.Request) -> web.StreamResponse:
-    session = _require(request, "cashier")
-    data = await _json_body(request)
+    session = require(request, "cashier")
+    data = await json_body(request)
     member, amount = data.get("member"), data.get("amount_fen")
     if not isinstance(member, str) or type(amount) is not int:
         raise Refused(400, "bad_request")
@@ -395,13 +395,13 @@ async def api_deposit(request: web.Request) -> web.StreamResponse:
         return web.json_response({"member": member, "balance_fen": result.balance_fen})
     reason = result.reason if isinstance(result, CashRefused) else "refused"
     await service.audit(session.user, "deposit_refused", {**detail, "reason": reason})
-    return _error(400, reason)
+    return error(400, reason)
 
 
 async def api_add_member(request: web.Request) -> web.StreamResponse:
     """An administrator adds a login (a buyer or supplier also becomes a market member)."""
-    session = _require(request, "admin")
-    data = await _json_body(request)
+    session = require(request, "admin")
+    data = await json_body(request)
     user, role = data.get("user"), data.get("role")
     password, name = data.get("password"), data.get("name", "")
     if not isinstance(user, str) or not 0 < len(user) <= 64 or role not in users.ROLES:
@@ -428,7 +428,7 @@ def _day_start_ms(now_ms: int) -> int:
 
 
 async def api_me(request: web.Request) -> web.StreamResponse:
-    session = _require(request)
+    session = require(request)
     service = service_of(request.app)
     me: dict[str, Any] = {"user": session.user, "role": session.role}
     if session.role not in users.MEMBER_ROLES:
@@ -468,15 +468,23 @@ async def api_openapi(request: web.Request) -> web.StreamResponse:
 # ---------------------------------------------------------------------------- pages
 
 
-def _page(request: web.Request, name: str, **context: Any) -> web.Response:
+def page(
+    request: web.Request,
+    name: str,
+    *,
+    words: Mapping[str, tuple[str, str]] | None = None,
+    **context: Any,
+) -> web.Response:
+    """Render template ``name`` in the request's language; ``words`` adds a feature's own
+    (Chinese, English) page words to the shared ones."""
     service = service_of(request.app)
-    lang = _lang(request)
-    session = _session(request)
-    words = texts(page_lang(lang))
+    lang = lang_of(request)
+    session = session_of(request)
+    shown = texts(page_lang(lang), words)
     html = service.templates.get_template(name).render(
         lang=lang,
-        t=words,
-        texts_json=json.dumps(words, ensure_ascii=False),
+        t=shown,
+        texts_json=json.dumps(shown, ensure_ascii=False),
         session=session,
         **context,
     )
@@ -489,8 +497,8 @@ async def index(request: web.Request) -> web.StreamResponse:
 
 
 async def board_page(request: web.Request) -> web.StreamResponse:
-    hall = _hall_known(request)
-    return _page(request, "board.html", hall=hall)
+    hall = hall_known(request)
+    return page(request, "board.html", hall=hall)
 
 
 async def buyer_page(request: web.Request) -> web.StreamResponse:
@@ -498,7 +506,7 @@ async def buyer_page(request: web.Request) -> web.StreamResponse:
     hall = request.query.get("hall") or await service.first_hall()
     if hall not in service.market.configs:
         raise web.HTTPNotFound()
-    return _page(request, "buyer.html", hall=hall)
+    return page(request, "buyer.html", hall=hall)
 
 
 # ---------------------------------------------------------------------------- WebSocket
@@ -542,13 +550,13 @@ class ClientConnection:
 
 
 async def websocket(request: web.Request) -> web.StreamResponse:
-    hall = _hall_known(request)
+    hall = hall_known(request)
     service = service_of(request.app)
     if not _same_origin(request):
-        return _error(403, "bad_origin")
-    session = _session(request)
+        return error(403, "bad_origin")
+    session = session_of(request)
     if session is not None and not csrf_ok(session, request.query.get("csrf")):
-        return _error(403, "csrf")
+        return error(403, "csrf")
     ws = web.WebSocketResponse(max_msg_size=protocol.MAX_MESSAGE, heartbeat=30.0)
     await ws.prepare(request)
     service.sockets.add(ws)
@@ -648,7 +656,9 @@ async def _ack(
 # ---------------------------------------------------------------------------- the app
 
 
-ROUTES: list[tuple[str, str, Callable[[web.Request], Awaitable[web.StreamResponse]]]] = [
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", "/", index),
     ("GET", "/login", login_page),
     ("POST", "/login", login_form),
@@ -666,6 +676,26 @@ ROUTES: list[tuple[str, str, Callable[[web.Request], Awaitable[web.StreamRespons
     ("POST", "/api/members", api_add_member),
     ("GET", "/api/me", api_me),
 ]
+
+
+FEATURES = (
+    "jiqun.market.service.staff",  # auctioneer, supplier, cashier and admin consoles
+    "jiqun.market.quality.pages",  # inspector's page, public trace pages
+    "jiqun.market.prices.pages",  # public prices, index, voice query
+    "jiqun.market.sealed.pages",  # sealed-bid auctions
+    "jiqun.observatory.web",  # the observatory section
+)
+
+
+def feature_routes() -> list[tuple[str, str, Handler]]:
+    """The routes of the feature modules: each lists its own in ``ROUTES``. Imported here, not
+    at the top, because they import this module's helpers."""
+    import importlib
+
+    routes: list[tuple[str, str, Handler]] = []
+    for name in FEATURES:
+        routes += importlib.import_module(name).ROUTES
+    return routes
 
 
 def build_app(
@@ -730,7 +760,7 @@ def build_app(
     app.on_startup.append(on_startup)
     app.on_shutdown.append(on_shutdown)
     app.on_cleanup.append(on_cleanup)
-    for method, path, handler in ROUTES:
+    for method, path, handler in ROUTES + feature_routes():
         app.router.add_route(method, path, handler)
     app.router.add_static("/static/", WEB / "static")
     return app

@@ -1,0 +1,1 @@
+"""Voice price query (PRODUCT.md M10): parse a spoken-style query, answer, synthesise speech."""

@@ -1,0 +1,7 @@
+"""``jiqun market voice``."""
+
+from __future__ import annotations
+
+import click
+
+COMMANDS: list[click.Command] = []
