@@ -182,3 +182,9 @@ ALL_TABLES = (
     users,
     audit_log,
 )
+
+
+# Feature tables live beside their code, on this metadata (imported last: they import it).
+from jiqun.market.prices import tables as _prices_tables  # noqa: E402, F401
+from jiqun.market.quality import tables as _quality_tables  # noqa: E402, F401
+from jiqun.market.sealed import tables as _sealed_tables  # noqa: E402, F401
