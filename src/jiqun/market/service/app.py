@@ -681,7 +681,8 @@ ROUTES: list[tuple[str, str, Handler]] = [
 FEATURES = (
     "jiqun.market.service.staff",  # auctioneer, supplier, cashier and admin consoles
     "jiqun.market.quality.pages",  # inspector's page, public trace pages
-    "jiqun.market.prices.pages",  # public prices, index, voice query
+    "jiqun.market.prices.pages",  # public prices and the price index
+    "jiqun.market.voice.pages",  # voice price query
     "jiqun.market.sealed.pages",  # sealed-bid auctions
     "jiqun.observatory.web",  # the observatory section
 )
