@@ -188,3 +188,4 @@ ALL_TABLES = (
 from jiqun.market.prices import tables as _prices_tables  # noqa: E402, F401
 from jiqun.market.quality import tables as _quality_tables  # noqa: E402, F401
 from jiqun.market.sealed import tables as _sealed_tables  # noqa: E402, F401
+from jiqun.market.service import tables as _staff_tables  # noqa: E402, F401
