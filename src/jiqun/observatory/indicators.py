@@ -26,6 +26,7 @@ level of industry (cluster, GB/T 4754 division, group or class) and one measure.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -34,9 +35,9 @@ from numpy.typing import NDArray
 
 from jiqun.i18n import current_lang
 from jiqun.observatory.clusters import ClusterDefinitions
-from jiqun.observatory.errors import FileProblem, UserError
+from jiqun.observatory.errors import UserError
 from jiqun.observatory.register import Register
-from jiqun.observatory.stats import CLUSTER, with_clusters
+from jiqun.observatory.stats import CLUSTER, UNITS, chosen_year, in_units, with_clusters
 
 REGION = "region"
 INDUSTRY = "industry"
@@ -90,21 +91,8 @@ def firm_table(
     cluster, or with no town, cannot be placed and is left out. A missing revenue or employee
     count counts as zero.
     """
-    years = register.years()
-    if year is None:
-        year = years[-1]
-    if year not in years:
-        raise FileProblem(register.source, "no_year", year=year, years="、".join(map(str, years)))
-    if level == "cluster":
-        frame = with_clusters(register, definitions)
-        industry = pl.col(CLUSTER)
-    else:
-        if "industry_code" not in register.present:
-            raise NoIndustryCodes(register.source, level)
-        frame = register.frame
-        digits = _DIGITS[level]
-        code = pl.col("industry_code")
-        industry = pl.when(code.str.len_chars() >= digits).then(code.str.slice(0, digits))
+    year = chosen_year(register, year)
+    frame, industry = _placed(register, level, definitions)
     amount = pl.col(measure) if measure != "firms" else pl.lit(1.0)
     value = amount.cast(pl.Float64).fill_null(0.0)
     return (
@@ -118,6 +106,97 @@ def firm_table(
         .drop_nulls([REGION, INDUSTRY])
         .collect()
     )
+
+
+def measure_units(measure: Measure) -> tuple[pl.Expr, int]:
+    """A firm's ``measure`` as an exact integer and the integers per unit: revenue in fen
+    (:func:`jiqun.observatory.stats.in_units`, 10⁶ per 万元), employees as counted, 1 per firm.
+    A missing revenue or employee count is 0."""
+    if measure == "firms":
+        return pl.lit(1, pl.Int64), 1
+    if measure == "revenue":
+        return in_units("revenue").fill_null(0), UNITS
+    return pl.col(measure).cast(pl.Int64).fill_null(0), 1
+
+
+@dataclass(frozen=True)
+class Reduced:
+    """A register's activity of one year, level and measure reduced to what the town
+    diagnosis needs — the part an engine (embedded or Spark) computes over all firms.
+
+    ``cells``: one row per region × industry with firms, sorted by both: ``value`` (x_ri in
+    the measure's unit) and ``firms``. ``industries``: one row per industry, sorted: ``firms``,
+    ``total`` (x_·i) and ``herfindahl`` H_i = Σ_k x_k² / x_·i² of its firms (see
+    :func:`agglomeration`). Sums are computed exactly in integers (:func:`measure_units`; the
+    squares in 128 bits) and only then turned into floats, so every engine gives the same
+    floats, bit for bit.
+    """
+
+    cells: pl.DataFrame
+    industries: pl.DataFrame
+
+    @staticmethod
+    def from_units(cells: pl.DataFrame, industries: pl.DataFrame, scale: int) -> Reduced:
+        """From integer sums: ``cells`` (region, industry, units, firms) and ``industries``
+        (industry, firms, units, squares — the sum of squared units, any integer or float
+        type holding the exact value's nearest float)."""
+        value = (pl.col("units").cast(pl.Float64) / scale).alias(VALUE)
+        squares = pl.col("squares").cast(pl.Float64)
+        total = pl.col("units").cast(pl.Float64)
+        return Reduced(
+            cells.select(
+                pl.col(REGION).cast(pl.String),
+                pl.col(INDUSTRY).cast(pl.String),
+                value,
+                pl.col("firms").cast(pl.Int64),
+            ).sort(REGION, INDUSTRY),
+            industries.select(
+                pl.col(INDUSTRY).cast(pl.String),
+                pl.col("firms").cast(pl.Int64),
+                value.alias("total"),
+                _ratio(squares, total * total).alias("herfindahl"),
+            ).sort(INDUSTRY),
+        )
+
+
+def reduce(
+    register: Register,
+    *,
+    year: int | None = None,
+    level: Level = "division",
+    measure: Measure = "revenue",
+    definitions: ClusterDefinitions | None = None,
+) -> Reduced:
+    """The embedded engine's :class:`Reduced` of a register (firms placed as in
+    :func:`firm_table`)."""
+    frame, industry = _placed(register, level, definitions)
+    units, scale = measure_units(measure)
+    firms = (
+        frame.lazy()
+        .filter(pl.col("year") == chosen_year(register, year))
+        .select(pl.col("town").alias(REGION), industry.alias(INDUSTRY), units.alias("units"))
+        .drop_nulls([REGION, INDUSTRY])
+    )
+    cells = firms.group_by(REGION, INDUSTRY).agg(pl.len().alias("firms"), pl.col("units").sum())
+    wide = pl.col("units").cast(pl.Int128)
+    industries = firms.group_by(INDUSTRY).agg(
+        pl.len().alias("firms"), pl.col("units").sum(), (wide * wide).sum().alias("squares")
+    )
+    cells_frame, industries_frame = pl.collect_all([cells, industries])
+    return Reduced.from_units(cells_frame, industries_frame, scale)
+
+
+def _placed(
+    register: Register, level: Level, definitions: ClusterDefinitions | None
+) -> tuple[pl.DataFrame, pl.Expr]:
+    """The register's frame and the expression of each firm's industry at ``level``."""
+    if level == "cluster":
+        return with_clusters(register, definitions), pl.col(CLUSTER)
+    if "industry_code" not in register.present:
+        raise NoIndustryCodes(register.source, level)
+    digits = _DIGITS[level]
+    code = pl.col("industry_code")
+    return register.frame, pl.when(code.str.len_chars() >= digits).then(code.str.slice(0, digits))
 
 
 def activity_table(
@@ -358,6 +437,18 @@ def agglomeration(firms: pl.DataFrame, reference: pl.DataFrame | None = None) ->
         _ratio((pl.col(VALUE) ** 2).sum(), pl.col(VALUE).sum() ** 2).alias("herfindahl"),
     )
     x = fl.group_by(REGION, INDUSTRY).agg(pl.col(VALUE).sum())
+    return _agglomeration(per_industry, x, reference)
+
+
+def agglomeration_of(reduced: Reduced) -> pl.DataFrame:
+    """:func:`agglomeration` of the firms a :class:`Reduced` was computed from."""
+    return _agglomeration(reduced.industries.lazy(), reduced.cells.lazy().drop("firms"), None)
+
+
+def _agglomeration(
+    per_industry: pl.LazyFrame, x: pl.LazyFrame, reference: pl.DataFrame | None
+) -> pl.DataFrame:
+    """EG and MS from each industry's firms, total and H_i and the activity x_ri."""
     if reference is None:
         region_total = x.group_by(REGION).agg(pl.col(VALUE).sum().alias("_xr"))
     else:

@@ -1,8 +1,12 @@
 """Cluster statistics of one year (PRODUCT.md O3): sums per cluster, shares, growth, key firms.
 
-One grouped query over the year and the year before computes every figure; the rest is
-arranging the result. Amounts stay in the register's unit (万元); sums are rounded to four
-decimals (one yuan) so that binary floating point never shows in a figure.
+An engine reduces the register to :class:`Sums` — one grouped query over the year and the year
+before, and the key enterprises of each cluster — and :func:`assemble` arranges them; the
+embedded engine is :func:`compute` (polars), :mod:`jiqun.observatory.spark` is the other.
+
+Amounts are summed exactly, in integer millionths of a 万元 (fen, :data:`UNITS`): a sum of
+integers is the same in every engine and in any order, so the figures of two engines are
+identical, not just close. Sums are shown in 万元 rounded to four decimals (one yuan).
 """
 
 from __future__ import annotations
@@ -26,8 +30,20 @@ COUNTS = (
 SHARED = ("revenue", "profit_tax", "profit")
 KEY_FALLBACK = 5
 CLUSTER = "_cluster"
+UNITS = 1_000_000  # fen per 万元: amounts are summed as integers of 1 / UNITS 万元
 
 Number = int | float
+
+
+def in_units(column: str) -> pl.Expr:
+    """An amount in integer fen, rounded half up (⌊x·10⁶ + ½⌋): exact for any amount written
+    with at most six decimals, and the same integer in every engine (the same float steps)."""
+    return (pl.col(column) * UNITS + 0.5).floor().cast(pl.Int64)
+
+
+def from_units(total: int | None) -> Number:
+    """A sum of :func:`in_units` amounts back in 万元, as :func:`tidy` shows it."""
+    return 0 if total is None else tidy(total / UNITS)
 
 
 def tidy(value: float | int | None) -> Number:
@@ -57,15 +73,16 @@ class Figures:
 
     @staticmethod
     def from_row(row: dict[str, Any]) -> Figures:
+        """From one row of sums: counts, and amounts in :data:`UNITS` (see :func:`in_units`)."""
         return Figures(
             firms=int(row["firms"]),
-            above_quota_firms=int(row["above_quota_firms"]),
-            high_tech_firms=int(row["high_tech_firms"]),
+            above_quota_firms=int(row["above_quota_firms"] or 0),
+            high_tech_firms=int(row["high_tech_firms"] or 0),
             rd_centres=int(row["rd_centres"] or 0),
-            registered_capital=tidy(row["registered_capital"]),
-            revenue=tidy(row["revenue"]),
-            profit_tax=tidy(row["profit_tax"]),
-            profit=tidy(row["profit"]),
+            registered_capital=from_units(row["registered_capital"]),
+            revenue=from_units(row["revenue"]),
+            profit_tax=from_units(row["profit_tax"]),
+            profit=from_units(row["profit"]),
             provincial_brand_products=int(row["provincial_brand_products"] or 0),
             provincial_famous_trademarks=int(row["provincial_famous_trademarks"] or 0),
             national_brand_products=int(row["national_brand_products"] or 0),
@@ -162,23 +179,37 @@ def _aggregations() -> list[pl.Expr]:
         pl.col("above_quota").fill_null(True).sum().alias("above_quota_firms"),
         pl.col("high_tech").fill_null(False).sum().alias("high_tech_firms"),
         pl.col("rd_centres").sum(),
-        *[pl.col(k).sum() for k in AMOUNTS],
+        *[in_units(k).sum().alias(k) for k in AMOUNTS],
         *[pl.col(k).sum() for k in COUNTS],
     ]
+
+
+@dataclass(frozen=True)
+class Sums:
+    """What an engine reduces a register to (one year and the year before): the city's and
+    each cluster's :class:`Figures` by year, and each cluster's key enterprises in order."""
+
+    city: dict[int, Figures]
+    clusters: dict[tuple[int, str], Figures]
+    key_enterprises: dict[str, tuple[str, ...]]
+
+
+def chosen_year(register: Register, year: int | None) -> int:
+    """``year``, checked against the register's years; by default the latest."""
+    years = register.years()
+    if year is None:
+        return years[-1]
+    if year not in years:
+        raise FileProblem(register.source, "no_year", year=year, years="、".join(map(str, years)))
+    return year
 
 
 def compute(
     register: Register, year: int | None = None, definitions: ClusterDefinitions | None = None
 ) -> SurveyStats:
-    """The survey's figures for ``year`` (default: the register's latest year)."""
-    years = register.years()
-    if year is None:
-        year = years[-1]
-    if year not in years:
-        raise FileProblem(register.source, "no_year", year=year, years="、".join(map(str, years)))
-    has_previous = year - 1 in years
+    """The survey's figures for ``year`` (default: the register's latest year), embedded."""
+    year = chosen_year(register, year)
     frame = with_clusters(register, definitions).filter(pl.col("year").is_in([year, year - 1]))
-
     city_rows = {
         r["year"]: Figures.from_row(r)
         for r in frame.group_by("year").agg(_aggregations()).to_dicts()
@@ -190,9 +221,17 @@ def compute(
         (r["year"], r[CLUSTER]): Figures.from_row(r) for r in grouped.to_dicts()
     }
     keys = _key_enterprises(frame.filter(pl.col("year") == year))
+    return assemble(register, year, definitions, Sums(city_rows, by_cluster, keys))
 
-    city = city_rows[year]
-    city_previous = city_rows.get(year - 1) if has_previous else None
+
+def assemble(
+    register: Register, year: int, definitions: ClusterDefinitions | None, sums: Sums
+) -> SurveyStats:
+    """The survey's figures from an engine's :class:`Sums`: order, shares and growth."""
+    has_previous = year - 1 in register.years()
+    by_cluster, keys = sums.clusters, sums.key_enterprises
+    city = sums.city[year]
+    city_previous = sums.city.get(year - 1) if has_previous else None
     order = cluster_order(register, definitions)
     if order is None:
         present = [(name, f) for (y, name), f in by_cluster.items() if y == year]
@@ -225,13 +264,15 @@ def compute(
 
 
 def _key_enterprises(frame: pl.DataFrame) -> dict[str, tuple[str, ...]]:
-    """Flagged key enterprises by revenue, descending; if none is flagged, the five largest."""
+    """Flagged key enterprises by revenue, descending; if none is flagged, the five largest.
+    Ties in revenue go by name, then by the register's row order."""
     clustered = frame.filter(pl.col(CLUSTER).is_not_null()).with_columns(
         pl.col("key_enterprise").fill_null(False).any().over(CLUSTER).alias("_any_flag")
     )
     ranked = clustered.filter(pl.col("key_enterprise").fill_null(False) | ~pl.col("_any_flag"))
+    order = [CLUSTER, "revenue", "name", *(["_row"] if "_row" in frame.columns else [])]
     ranked = ranked.sort(
-        [CLUSTER, "revenue", "name"], descending=[False, True, False], nulls_last=True
+        order, descending=[False, True, *[False] * (len(order) - 2)], nulls_last=True
     )
     chosen = ranked.with_columns(pl.int_range(pl.len()).over(CLUSTER).alias("_rank")).filter(
         pl.col("_any_flag") | (pl.col("_rank") < KEY_FALLBACK)

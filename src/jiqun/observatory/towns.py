@@ -45,7 +45,7 @@ from jiqun.observatory.plan import (
     text_grid,
 )
 from jiqun.observatory.register import Register
-from jiqun.observatory.stats import Number, tidy
+from jiqun.observatory.stats import Number, chosen_year, tidy
 
 # GB/T 4754-2017 divisions (门类 A–T, 两位数的大类): (short Chinese name as the survey speaks,
 # official name, short English name). The short names follow the seed where it names the
@@ -586,14 +586,40 @@ def diagnose(
     plan_definitions: ClusterDefinitions | None = None,
 ) -> TownDiagnosis:
     """The diagnosis of ``year`` (default: the latest) on ``measure`` at ``level``."""
-    if year is None:
-        year = register.years()[-1]
-    firms = ind.firm_table(
-        register, year=year, level=level, measure=measure, definitions=definitions
+    year = chosen_year(register, year)
+    reduced = ind.reduce(register, year=year, level=level, measure=measure, definitions=definitions)
+    return diagnose_reduced(
+        register,
+        reduced,
+        year=year,
+        measure=measure,
+        level=level,
+        min_lq=min_lq,
+        min_share=min_share,
+        closest=closest,
+        plan=plan,
+        plan_definitions=plan_definitions,
     )
-    if firms.height == 0:
+
+
+def diagnose_reduced(
+    register: Register,
+    reduced: ind.Reduced,
+    *,
+    year: int,
+    measure: ind.Measure,
+    level: ind.Level,
+    min_lq: float,
+    min_share: float,
+    closest: int,
+    plan: Plan | None,
+    plan_definitions: ClusterDefinitions | None,
+) -> TownDiagnosis:
+    """The diagnosis from an engine's :class:`~jiqun.observatory.indicators.Reduced`: every
+    indicator is computed here, from the reduced table, the same way for every engine."""
+    if reduced.cells.height == 0:
         raise _NoActivity(year)
-    x = ind.aggregate(firms)
+    x = reduced.cells.select(ind.REGION, ind.INDUSTRY, ind.VALUE)
     lq = ind.location_quotients(x).sort(
         [ind.REGION, ind.VALUE, ind.INDUSTRY], descending=[False, True, False]
     )
@@ -622,10 +648,12 @@ def diagnose(
         .select(ind.INDUSTRY, "total", "hhi")
         .join(ind.locational_gini(x, of="industry"), on=ind.INDUSTRY, how="left")
         .join(
-            ind.agglomeration(firms).select(ind.INDUSTRY, "eg", "ms"), on=ind.INDUSTRY, how="left"
+            ind.agglomeration_of(reduced).select(ind.INDUSTRY, "eg", "ms"),
+            on=ind.INDUSTRY,
+            how="left",
         )
         .join(
-            firms.group_by(ind.INDUSTRY).agg(pl.col(ind.REGION).n_unique().alias("towns_present")),
+            reduced.cells.group_by(ind.INDUSTRY).agg(pl.len().alias("towns_present")),
             on=ind.INDUSTRY,
             how="left",
         )
