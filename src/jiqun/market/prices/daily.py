@@ -312,3 +312,16 @@ def daily_records(db: str | None, start: date, end: date) -> list[DailyRecord]:
                 return with_revisions(conn, computed_records(conn, start, end))
     finally:
         engine.dispose()
+
+
+def variety_categories(conn: Connection) -> dict[str, str]:
+    """Each variety's category (叶菜, 瓜菜 …) as its lots give it (the latest lot with one)."""
+    j = t.journal
+    out: dict[str, str] = {}
+    for (payload,) in conn.execute(
+        sa.select(j.c.payload).where(j.c.kind == "AddLot").order_by(j.c.seq)
+    ):
+        lot = _meta(payload)
+        if lot.get("category"):
+            out[str(lot["variety"])] = str(lot["category"])
+    return out
