@@ -1,7 +1,14 @@
-"""Web routes of this feature; :func:`jiqun.market.service.app.feature_routes` adds them."""
+"""Web routes of the staff consoles; :func:`jiqun.market.service.app.feature_routes` adds them.
+
+One module per console: :mod:`.cashier` (members, cards, deposits, withdrawals, payouts,
+receipts), :mod:`.auctioneer` (halls, the lot queue, the clock), :mod:`.supplier` (lot
+registration from the catalogue, sales and proceeds), :mod:`.admin` (users, roles, suspension,
+catalogue, fees). State-changing calls are idempotent by request id (:mod:`.idempotency`).
+"""
 
 from __future__ import annotations
 
+from jiqun.market.service import cashier
 from jiqun.market.service.app import Handler
 
-ROUTES: list[tuple[str, str, Handler]] = []
+ROUTES: list[tuple[str, str, Handler]] = [*cashier.ROUTES]

@@ -24,6 +24,8 @@ staff_requests = Table(
     # The journal input the request submits (seq), recorded just before it is journaled, so a
     # request in doubt after a crash can be resolved by looking at the journal.
     Column("journal_seq", BigInteger, nullable=True),
+    Column("journal_kind", String(32), nullable=True),
+    Column("owner", String(32), nullable=False),  # the serving process that took the request
     Column("status", Integer, nullable=True),  # None: in progress (or in doubt after a crash)
     Column("response", JSON, nullable=True),
     Column("at_ms", BigInteger, nullable=False),

@@ -24,6 +24,8 @@ def upgrade() -> None:
         sa.Column("route", sa.String(200), nullable=False),
         sa.Column("body_hash", sa.String(64), nullable=False),
         sa.Column("journal_seq", sa.BigInteger(), nullable=True),
+        sa.Column("journal_kind", sa.String(32), nullable=True),
+        sa.Column("owner", sa.String(32), nullable=False),
         sa.Column("status", sa.Integer(), nullable=True),
         sa.Column("response", sa.JSON(), nullable=True),
         sa.Column("at_ms", sa.BigInteger(), nullable=False),

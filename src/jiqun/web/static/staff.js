@@ -1,0 +1,126 @@
+// jiqun staff consoles: auctioneer, cashier, supplier, admin (no build step, no CDN).
+// Every state-changing call carries the session's CSRF token and an Idempotency-Key made once
+// per action, so that a retried request (a timeout, a double click) is not carried out twice.
+"use strict";
+(function () {
+  const app = document.getElementById("staff");
+  if (!app) return;
+  const T = JSON.parse(document.getElementById("texts").textContent);
+  const csrf = app.dataset.csrf || "", lang = app.dataset.lang || "zh", page = app.dataset.page;
+  const $ = (id) => document.getElementById(id);
+  const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
+
+  // fen as "1,234.50元" (integers only: no float rounding of money)
+  function yuan(fen) {
+    const neg = fen < 0, f = Math.abs(fen), whole = Math.floor(f / 100), cents = f % 100;
+    const text = (neg ? "-" : "") + whole.toLocaleString("en-US") + "." + String(cents).padStart(2, "0");
+    return lang === "zh" ? text + "元" : text + " yuan";
+  }
+  // "1234.5" yuan → 123450 fen, exactly
+  function fen(text) {
+    const m = /^\s*(\d+)(?:\.(\d{1,2}))?\s*$/.exec(text || "");
+    if (!m) return null;
+    return parseInt(m[1], 10) * 100 + parseInt((m[2] || "0").padEnd(2, "0"), 10);
+  }
+  const when = (ms) => new Date(ms).toLocaleTimeString();
+  const requestId = () => (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random().toString(16).slice(2));
+
+  function say(text, bad) {
+    const el = $("message");
+    el.textContent = text;
+    el.className = "message " + (bad ? "bad" : "good");
+  }
+  async function get(path) {
+    const r = await fetch(path, { credentials: "same-origin" });
+    if (!r.ok) throw new Error((await r.json().catch(() => ({}))).error || r.status);
+    return r.json();
+  }
+  // POST with the same request id on each retry of one action
+  async function post(path, body, id) {
+    const headers = { "Content-Type": "application/json", "X-CSRF-Token": csrf, "Idempotency-Key": id || requestId() };
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const r = await fetch(path, { method: "POST", credentials: "same-origin", headers, body: JSON.stringify(body || {}) });
+        const data = await r.json().catch(() => ({}));
+        if (!r.ok) { say(`${T.error}: ${T["reason_" + data.error] || data.error || r.status}`, true); return null; }
+        return data;
+      } catch (e) {  // the network: retry with the same id
+        if (attempt >= 2) { say(`${T.error}: ${e}`, true); return null; }
+        await new Promise((res) => setTimeout(res, 500 * (attempt + 1)));
+      }
+    }
+  }
+  function rows(tbody, items, cells) {
+    const body = $(tbody).querySelector("tbody") || $(tbody);
+    body.innerHTML = items.map((x) => "<tr>" + cells(x).map((c) => `<td>${c}</td>`).join("") + "</tr>").join("");
+  }
+  function options(select, items, label) {
+    const el = $(select), keep = el.value;
+    el.innerHTML = items.map((x) => `<option value="${esc(x.id)}">${esc(label(x))}</option>`).join("");
+    if (keep) el.value = keep;
+  }
+
+  // ---------------------------------------------------------------- cashier
+  async function cashier() {
+    let selected = null;
+    async function refresh() {
+      const { members } = await get("/api/cashier/members");
+      options("cash-member", members, (m) => `${m.id} ${m.name} (${T[m.role] || m.role})`);
+      options("card-member", members, (m) => `${m.id} ${m.name}`);
+      rows("members", members, (m) => [
+        `<a href="#" data-member="${esc(m.id)}">${esc(m.id)}</a>`, esc(m.name), esc(T[m.role] || m.role),
+        `<span class="num">${yuan(m.balance_fen)}</span>`, m.suspended ? T.suspended : T.active,
+        esc(m.cards.map((c) => c.card_no).join(", ")),
+      ]);
+      if (selected) await statement(selected);
+    }
+    async function statement(member) {
+      selected = member;
+      $("statement-of").textContent = member;
+      const s = await get(`/api/members/${encodeURIComponent(member)}/statement`);
+      rows("statement", s.lines.slice().reverse(), (l) => [
+        when(l.at_ms), esc(T[l.item] || l.item) + " " + esc(l.detail), `<span class="num">${yuan(l.amount_fen)}</span>`,
+        `<span class="num">${yuan(l.balance_fen)}</span>`,
+        `<a href="/receipts/${encodeURIComponent(l.key)}?lang=${lang}" target="_blank">${esc(l.key)}</a>`,
+      ]);
+    }
+    $("members").addEventListener("click", (e) => {
+      const a = e.target.closest("a[data-member]");
+      if (a) { e.preventDefault(); statement(a.dataset.member); }
+    });
+    let pending = null;  // one request id per (kind, member, amount) until it is answered
+    $("cash").addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const kind = e.submitter ? e.submitter.value : "deposits", member = $("cash-member").value;
+      const amount = fen($("cash-amount").value);
+      if (!amount) { say(`${T.error}: ${T.amount}`, true); return; }
+      const sig = `${kind}|${member}|${amount}`;
+      if (!pending || pending.sig !== sig) pending = { sig, id: requestId() };
+      const done = await post(`/api/cashier/${kind}`, { member, amount_fen: amount }, pending.id);
+      if (done) {
+        pending = null;
+        say(`${T.ok}: ${T[done.kind]} ${member} ${yuan(done.amount_fen)} → ${T.balance} ${yuan(done.balance_fen)}`);
+        const link = document.createElement("a");
+        link.href = `/receipts/${encodeURIComponent(done.receipt)}?lang=${lang}`; link.target = "_blank";
+        link.id = "last-receipt"; link.textContent = ` ${T.receipt} ${done.receipt}`;
+        $("message").append(link);
+        $("cash-amount").value = "";
+        selected = member;
+        await refresh();
+      }
+    });
+    $("card").addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const f = e.target, deposit = fen(f.deposit.value);
+      if (deposit === null) { say(`${T.error}: ${T.card_deposit}`, true); return; }
+      const done = await post("/api/cashier/cards", { member: f.member.value, card_no: f.card_no.value, deposit_fen: deposit });
+      if (done) { say(`${T.ok}: ${T.issue_card} ${done.card_no} → ${done.member}`); f.card_no.value = ""; await refresh(); }
+    });
+    await refresh();
+  }
+
+  const pages = { cashier };
+  window.jiqunStaff = { get, post, say, yuan, fen, rows, options, esc, when, requestId, T, lang };
+  if (pages[page]) pages[page]().catch((e) => say(`${T.error}: ${e.message}`, true));
+  else if (window.jiqunConsole) window.jiqunConsole();
+})();
