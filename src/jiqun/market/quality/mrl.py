@@ -180,10 +180,14 @@ class Match:
                 lines.append(f"GB 2763 未规定{p.name}（{p.name_en}）在{f.name}中的最大残留限量")
                 lines.append(f"已查类别：{path}")
             else:
-                lines.append(f"GB 2763 sets no maximum residue limit for {p.name_en} in {f.name_en}")
+                lines.append(
+                    f"GB 2763 sets no maximum residue limit for {p.name_en} in {f.name_en}"
+                )
                 lines.append(f"categories searched: {path}")
         elif zh:
-            lines.append(f"{p.name}（{p.name_en}）在{f.name}中的最大残留限量：{limit.mg_per_kg} mg/kg")
+            lines.append(
+                f"{p.name}（{p.name_en}）在{f.name}中的最大残留限量：{limit.mg_per_kg} mg/kg"
+            )
             lines.append(f"依据：{limit.source}")
             where = limit.food + (f"（{'、'.join(limit.excepts)}除外）" if limit.excepts else "")
             lines.append(f"匹配类别：{where}；查找路径：{path}")
