@@ -118,9 +118,12 @@ def _bad_date(said: str) -> QueryProblem:
     return QueryProblem(f"没有“{said}”这一天", f"there is no such day as '{said}'")
 
 
-def _vocabulary(known: Iterable[str]) -> dict[str, tuple[str, str]]:
+def _vocabulary(known: Iterable[str], grades: Iterable[str]) -> dict[str, tuple[str, str]]:
     """Every word understood, mapped to (kind, value)."""
     vocab: dict[str, tuple[str, str]] = {}
+    for grade in grades:  # a grade the market uses beyond 特级/一级/二级 (e.g. 统货)
+        if grade:
+            vocab[grade] = ("grade", words.canonical_grade(grade))
     for filler in words.FILLERS:
         vocab[filler] = ("filler", filler)
     for name in [*words.catalogue_names(), *known]:
@@ -172,9 +175,11 @@ def _one(kind_zh: str, kind_en: str, said: list[str]) -> None:
         )
 
 
-def parse_query(text: str, today: date, known: Iterable[str] = ()) -> Query:
+def parse_query(
+    text: str, today: date, known: Iterable[str] = (), grades: Iterable[str] = ()
+) -> Query:
     """Understand ``text``, asked on ``today``; ``known`` adds the varieties the market trades
-    (from its records) to the catalogue's names and aliases."""
+    (from its records) to the catalogue's names and aliases, ``grades`` its grades."""
     cleaned = unicodedata.normalize("NFKC", text).strip()
     if not cleaned:
         raise QueryProblem(f"没有听到问题：{EXAMPLE_ZH}", f"no question heard: {EXAMPLE_EN}")
@@ -189,7 +194,7 @@ def parse_query(text: str, today: date, known: Iterable[str] = ()) -> Query:
         while (match := pattern.search(cleaned)) is not None:
             days.append((_resolve(match, today), None, match.group(0)))
             cleaned = cleaned[: match.start()] + " " + cleaned[match.end() :]
-    found, unknown = _tokens(cleaned, _vocabulary(known))
+    found, unknown = _tokens(cleaned, _vocabulary(known, grades))
     if unknown:
         listed = "、".join(f"“{u}”" for u in unknown)
         raise QueryProblem(
