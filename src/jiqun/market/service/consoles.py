@@ -98,6 +98,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "price": ("价格", "Price"),
     "result": ("结果", "Result"),
     "tick": ("格", "Tick"),
+    "on_clock": ("拍卖中", "on the clock"),
+    "pending": ("待拍", "waiting"),
+    "done": ("已结束", "done"),
 }
 
 KIND_WORDS = ("deposit", "withdrawal", "payout", "purchase", "sale", "card_deposit")

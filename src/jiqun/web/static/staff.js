@@ -119,8 +119,79 @@
     await refresh();
   }
 
-  const pages = { cashier };
+
+  // ---------------------------------------------------------------- auctioneer
+  async function auctioneer() {
+    const hall = app.dataset.hall, base = `/api/halls/${encodeURIComponent(hall)}`;
+    let round = null, stopped = null, offset = 0, pending = [];
+    async function refresh() {
+      const v = await get(`/api/auctioneer/halls/${encodeURIComponent(hall)}`);
+      offset = v.s - Date.now();
+      round = v.round; stopped = v.stopped;
+      $("phase").textContent = T[v.phase] || v.phase;
+      $("phase").className = "phase-" + v.phase;
+      $("held").textContent = v.held ? `(${T.held})` : "";
+      $("current").textContent = v.lot ? `${v.lot.id} ${v.lot.variety} ${v.lot.grade} · ${T.remaining} ${v.lot.remaining}` : "—";
+      const f = $("clock");
+      if (!f.tick_ms.value) { f.tick_ms.value = v.next_clock.tick_ms; f.step_fen.value = v.next_clock.step_fen; }
+      pending = v.queue.filter((l) => l.status === "pending").map((l) => l.id);
+      rows("queue", v.queue, (l) => [
+        esc(l.id), esc(l.variety), esc(l.grade), esc(l.supplier), `${l.remaining}/${l.units}`,
+        `<span class="num">${yuan(l.start_price_fen)}</span>`, `<span class="num">${yuan(l.reserve_price_fen)}</span>`,
+        esc(T[l.status] || l.status) + (l.sold ? ` · ${T.sold} ${l.sold}` : ""),
+        l.status === "pending"
+          ? `<button data-up="${esc(l.id)}">${T.move_up}</button> <button data-withdraw="${esc(l.id)}">${T.withdraw_lot}</button>` : "",
+      ]);
+    }
+    async function presses() {
+      const { presses } = await get(`/api/auctioneer/halls/${encodeURIComponent(hall)}/presses`);
+      rows("presses", presses, (p) => [
+        when(p.at), esc(p.buyer), esc(p.lot), esc(p.qty), `${p.round ?? "—"}/${p.tick ?? "—"}`,
+        p.result === "sale" ? `${T.sold} ${p.sold_qty} @ ${yuan(p.price_fen)}` : T.rejected,
+      ]);
+    }
+    function tick() {
+      const now = Date.now() + offset;
+      let p = null;
+      if (stopped) p = stopped.price_fen;
+      else if (round && now < round.ends_at) p = round.start_fen - Math.max(0, Math.floor((now - round.at) / round.tick_ms)) * round.step_fen;
+      $("price").textContent = p === null ? "—" : yuan(p) + "/kg";
+      requestAnimationFrame(tick);
+    }
+    async function command(path, body) {
+      const done = await post(`${base}/${path}`, body);
+      if (done) { say(T.ok); await refresh(); }
+    }
+    $("do-open").onclick = () => command("open");
+    $("do-pause").onclick = () => command("pause");
+    $("do-resume").onclick = () => command("resume");
+    $("clock").addEventListener("submit", (e) => {
+      e.preventDefault();
+      command("clock", { tick_ms: parseInt(e.target.tick_ms.value, 10), step_fen: parseInt(e.target.step_fen.value, 10) });
+    });
+    $("queue").addEventListener("click", (e) => {
+      const up = e.target.closest("[data-up]"), out = e.target.closest("[data-withdraw]");
+      if (up) {
+        const order = pending.slice(), i = order.indexOf(up.dataset.up);
+        if (i > 0) { [order[i - 1], order[i]] = [order[i], order[i - 1]]; command("queue", { lots: order }); }
+      } else if (out) command(`lots/${encodeURIComponent(out.dataset.withdraw)}/withdraw`);
+    });
+    function connect() {  // the board's socket, read-only: state changes refresh the console
+      const proto = location.protocol === "https:" ? "wss" : "ws";
+      const ws = new WebSocket(`${proto}://${location.host}/ws/${encodeURIComponent(hall)}?csrf=${encodeURIComponent(csrf)}`);
+      ws.onmessage = (e) => {
+        const m = JSON.parse(e.data);
+        if (["state", "round", "stopped", "sale", "withdrawn", "closed"].includes(m.t)) { refresh(); presses(); }
+      };
+      ws.onclose = () => setTimeout(connect, 1000);
+    }
+    await refresh(); await presses();
+    connect();
+    setInterval(presses, 2000);
+    requestAnimationFrame(tick);
+  }
+
+  const pages = { cashier, auctioneer };
   window.jiqunStaff = { get, post, say, yuan, fen, rows, options, esc, when, requestId, T, lang };
   if (pages[page]) pages[page]().catch((e) => say(`${T.error}: ${e.message}`, true));
-  else if (window.jiqunConsole) window.jiqunConsole();
 })();
