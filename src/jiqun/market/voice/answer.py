@@ -175,7 +175,7 @@ def subject_en(query: Query) -> str:
     name = words.english_variety(query.canonical_variety)
     if query.grade is None:
         return f"{name} (all grades)"
-    return f"{name}, {words.GRADE_ENGLISH.get(query.grade, query.grade)}"
+    return f"{words.GRADE_ENGLISH.get(query.grade, query.grade)} {name}"
 
 
 def sentence_zh(a: Answer) -> str:
