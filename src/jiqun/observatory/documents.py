@@ -592,9 +592,10 @@ def write_docx(doc: Document, path: Path, font_name: str = "宋体") -> None:
                 grid.style = "Table Grid"
                 grid.alignment = WD_TABLE_ALIGNMENT.CENTER
                 size = Pt(7.5 if block.wide else 9)
-                for i, row in enumerate([block.headers, *block.rows]):
-                    for j, text in enumerate(row):
-                        cell = grid.cell(i, j)
+                # Row by row: Table.cell(i, j) walks the whole table each time (quadratic).
+                lines = zip(grid.rows, [block.headers, *block.rows], strict=True)
+                for i, (line, row) in enumerate(lines):
+                    for j, (cell, text) in enumerate(zip(line.cells, row, strict=True)):
                         cell.text = text
                         paragraph = cell.paragraphs[0]
                         if i and j not in block.left:
