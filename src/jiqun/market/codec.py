@@ -17,6 +17,7 @@ from jiqun.market.core.events import (
     AddLot,
     AddMember,
     Advance,
+    BlockLot,
     Deposit,
     Input,
     NewDay,
@@ -95,6 +96,8 @@ def encode(event: Input) -> tuple[str, dict[str, Any]]:
         return "WithdrawLot", {"l": event.lot}
     if isinstance(event, ReorderLots):
         return "ReorderLots", {"l": list(event.lots)}
+    if isinstance(event, BlockLot):
+        return "BlockLot", {"l": event.lot, "r": event.reason}
     raise CodecError(f"no journal encoding for {type(event).__name__}")
 
 
@@ -118,6 +121,7 @@ _DECODERS: dict[str, Callable[[int, Mapping[str, Any]], Input]] = {
     "SetClock": lambda at, p: SetClock(at, p["k"], p["s"]),
     "WithdrawLot": lambda at, p: WithdrawLot(at, p["l"]),
     "ReorderLots": lambda at, p: ReorderLots(at, tuple(p["l"])),
+    "BlockLot": lambda at, p: BlockLot(at, p["l"], p["r"]),
 }
 
 
@@ -161,12 +165,16 @@ def accounts_json(accounts: Accounts) -> dict[str, Any]:
         "members": [member_json(m) for m in accounts.members.values()],
         "balances": dict(accounts.balances),
         "spent_today": dict(accounts.spent_today),
+        "blocked": dict(accounts.blocked),
     }
 
 
 def accounts_from(d: Mapping[str, Any]) -> Accounts:
     members = {m["id"]: member_from(m) for m in d["members"]}
-    return Accounts(members, dict(d["balances"]), dict(d["spent_today"]))
+    # A snapshot written before blocked lots existed (M8) has none.
+    return Accounts(
+        members, dict(d["balances"]), dict(d["spent_today"]), dict(d.get("blocked", {}))
+    )
 
 
 def market_json(halls: Mapping[str, HallState], accounts: Accounts) -> dict[str, Any]:

@@ -10,6 +10,16 @@ Phases of the clock: ``waiting`` (a round is due at ``start_at``), ``running`` (
 falls), ``window`` (stopped at ``stop_price``, presses in the window buy at it), ``closed``
 (no lot left). Wallet balances, daily purchases and the market's revenue live here too, since
 the press checks need them; the ledger books the same events as double entries.
+
+Quality control (PRODUCT.md M8): a :class:`BlockLot` input records that a lot failed its tests.
+The blocked lot ids are kept in the :class:`Accounts` the halls share, so the block holds in
+every hall: an :class:`AddLot` with a blocked id is refused with
+``CommandRefused(at, "AddLot", "lot_blocked")`` and changes nothing; a blocked lot still
+waiting in the hall's queue (not started) is withdrawn from it at once (``LotBlocked``, then
+``Withdrawn`` and ``QueueChanged`` as for the auctioneer's withdrawal). A lot whose first round
+has started is not stopped by a block (the rules release a lot before it reaches a clock);
+blocking a lot twice is refused (``already_blocked``). A market without blocks runs exactly
+as before.
 """
 
 from __future__ import annotations
@@ -21,6 +31,7 @@ from jiqun.market.core.events import (
     AddLot,
     AddMember,
     Advance,
+    BlockLot,
     CashMoved,
     CashRefused,
     ClockPaused,
@@ -30,6 +41,7 @@ from jiqun.market.core.events import (
     HallClosed,
     HallHeld,
     Input,
+    LotBlocked,
     NewDay,
     Open,
     Output,
@@ -80,6 +92,7 @@ class Accounts:
     members: dict[str, Member] = field(default_factory=dict)
     balances: dict[str, int] = field(default_factory=lambda: {REVENUE: 0})
     spent_today: dict[str, int] = field(default_factory=dict)
+    blocked: dict[str, str] = field(default_factory=dict)  # lot id → why it was blocked (M8)
 
     def add_member(self, member: Member) -> None:
         if member.id == REVENUE or member.id in self.members:
@@ -173,6 +186,10 @@ class HallEngine:
             self._advance(at, out, close_windows_at=False)
         elif isinstance(event, AddLot):
             self._advance(at, out, close_windows_at=False)
+            if event.lot.id in self.accounts.blocked:
+                out.append(CommandRefused(at, "AddLot", "lot_blocked"))
+                s.now = at
+                return out
             self._append(event.lot)
             if s.phase == CLOSED:  # the queue had run dry: the new lot starts now
                 self._next_lot(len(s.lots) - 1, at, out)
@@ -190,6 +207,9 @@ class HallEngine:
         elif isinstance(event, NewDay):
             self._advance(at, out, close_windows_at=False)
             self.accounts.spent_today.clear()
+        elif isinstance(event, BlockLot):
+            self._advance(at, out, close_windows_at=False)
+            self._block(event, out)
         else:
             self._advance(at, out, close_windows_at=False)
             self._command(event, out)
@@ -391,18 +411,12 @@ class HallEngine:
                 return refuse("bad_setting")
             s.tick_ms, s.step_fen = event.tick_ms, event.step_fen
         elif isinstance(event, WithdrawLot):
-            index = next((i for i, ls in enumerate(s.lots) if ls.lot.id == event.lot), None)
+            index = self._index(event.lot)
             if index is None:
                 return refuse("unknown_lot")
             if index not in self._pending():
                 return refuse("already_started")
-            state = s.lots[index]
-            units, state.remaining = state.remaining, 0
-            state.withdrawn += units
-            out.append(Withdrawn(state.lot.id, units, at))
-            if s.phase == WAITING and index == s.current:
-                self._next_lot(s.current + 1, s.start_at, out)
-            out.append(QueueChanged(at, tuple(s.lots[i].lot.id for i in self._pending())))
+            self._withdraw_pending(index, at, out)
         elif isinstance(event, ReorderLots):
             pending = self._pending()
             ids = [s.lots[i].lot.id for i in pending]
@@ -416,6 +430,38 @@ class HallEngine:
             out.append(QueueChanged(at, tuple(event.lots)))
         else:
             raise EngineError(f"unknown input {name}")
+
+    def _index(self, lot_id: str) -> int | None:
+        return next((i for i, ls in enumerate(self.state.lots) if ls.lot.id == lot_id), None)
+
+    def _withdraw_pending(self, index: int, at: int, out: list[Output]) -> None:
+        """Take a lot that has not started out of the queue (its units are withdrawn)."""
+        s = self.state
+        state = s.lots[index]
+        units, state.remaining = state.remaining, 0
+        state.withdrawn += units
+        out.append(Withdrawn(state.lot.id, units, at))
+        if s.phase == WAITING and index == s.current:
+            self._next_lot(s.current + 1, s.start_at, out)
+        out.append(QueueChanged(at, tuple(s.lots[i].lot.id for i in self._pending())))
+
+    # ------------------------------------------------------------------ quality control
+
+    def _block(self, event: BlockLot, out: list[Output]) -> None:
+        """M8: record the block (every hall refuses the lot from now on) and withdraw the lot
+        from this hall's queue if it has not started."""
+        at, blocked = event.at_ms, self.accounts.blocked
+        if type(event.lot) is not str or not event.lot or type(event.reason) is not str:
+            out.append(CommandRefused(at, "BlockLot", "bad_lot"))
+            return
+        if event.lot in blocked:
+            out.append(CommandRefused(at, "BlockLot", "already_blocked"))
+            return
+        blocked[event.lot] = event.reason
+        out.append(LotBlocked(at, event.lot, event.reason))
+        index = self._index(event.lot)
+        if index is not None and index in self._pending():
+            self._withdraw_pending(index, at, out)
 
     # ------------------------------------------------------------------ cash
 

@@ -136,6 +136,17 @@ class ReorderLots:
 
 
 @dataclass(frozen=True, slots=True)
+class BlockLot:
+    """The testing centre blocks a lot that failed quality control (PRODUCT.md M8): from now on
+    an :class:`AddLot` with this id is refused (``lot_blocked``) in every hall of the market,
+    and the lot, if it waits in this hall's queue and has not started, is withdrawn from it."""
+
+    at_ms: int
+    lot: str
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class NewDay:
     """A new trading day: daily purchase limits start again."""
 
@@ -158,6 +169,7 @@ Input = (
     | SetClock
     | WithdrawLot
     | ReorderLots
+    | BlockLot
 )
 
 # ---------------------------------------------------------------------------- outputs
@@ -256,6 +268,16 @@ class CommandRefused:
 
 
 @dataclass(frozen=True, slots=True)
+class LotBlocked:
+    """A lot was blocked by the testing centre (a :class:`Withdrawn` follows when it was still
+    waiting in the queue)."""
+
+    at_ms: int
+    lot: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class HallClosed:
     """No lot is left in the queue."""
 
@@ -295,6 +317,7 @@ Output = (
     | HallHeld
     | QueueChanged
     | CommandRefused
+    | LotBlocked
 )
 
 
