@@ -185,19 +185,17 @@ def synthesise(text: str, lang: Lang = "zh") -> bytes:
                 check=False,
             )
         except subprocess.TimeoutExpired:
-            raise _failed(f"no answer within {TIMEOUT_S} s") from None
+            raise _failed(f"{TIMEOUT_S}秒内没有结果", f"no result within {TIMEOUT_S} s") from None
         if done.returncode != 0 or not out.exists():
             detail = done.stderr.decode("utf-8", "replace").strip() or f"exit {done.returncode}"
-            raise _failed(detail)
+            raise _failed(detail, detail)
         data = out.read_bytes()
     check_wav(data)
     return data
 
 
-def _failed(detail: str) -> SpeechProblem:
-    return SpeechProblem(
-        f"语音合成失败（espeak-ng：{detail}）", f"speech synthesis failed: {detail}"
-    )
+def _failed(zh: str, en: str) -> SpeechProblem:
+    return SpeechProblem(f"语音合成失败（espeak-ng：{zh}）", f"speech synthesis failed: {en}")
 
 
 def wav_seconds(data: bytes) -> float:
@@ -215,6 +213,6 @@ def check_wav(data: bytes) -> None:
     try:
         seconds = wav_seconds(data)
     except (wave.Error, EOFError) as e:
-        raise _failed(f"not a WAV file ({e})") from None
+        raise _failed(f"输出不是WAV文件（{e}）", f"the output is not a WAV file ({e})") from None
     if seconds <= 0:
-        raise _failed("the WAV file is empty")
+        raise _failed("输出的WAV文件没有声音", "the WAV file has no sound")
