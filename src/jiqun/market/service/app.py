@@ -278,7 +278,7 @@ async def login_form(request: web.Request) -> web.StreamResponse:
         response = page(request, "login.html", next=target, failed=True)
         response.set_status(401)
         return response
-    response = web.HTTPSeeOther(target)
+    response = web.Response(status=303, headers={"Location": target})
     _set_cookie(request, response, result[1])
     return response
 
