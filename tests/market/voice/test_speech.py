@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import shutil
 import wave
 from datetime import date
 
@@ -115,7 +116,7 @@ def test_english_wav() -> None:
 
 
 def test_missing_espeak_names_the_debian_package(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(speech.shutil, "which", lambda name: None)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(speech.SpeechProblem) as caught:
         speech.synthesise("今天", "zh")
     assert "apt-get install espeak-ng" in caught.value.lines("zh")[0]

@@ -19,8 +19,6 @@ import tempfile
 import wave
 from pathlib import Path
 
-from pypinyin import Style, lazy_pinyin
-
 from jiqun.i18n import Lang
 from jiqun.market.core.money import div_half_up
 from jiqun.market.texts import MarketProblem
@@ -157,6 +155,13 @@ _PAUSES = {"，": ",", "。": ".", "、": ",", "；": ",", "：": ",", "！": ".
 
 def pinyin(text: str) -> str:
     """Tone-numbered pinyin for espeak-ng's pinyin voice: "今天，" → "jin1 tian1 ,"."""
+    try:  # imported here: the web app and the CLI load without it, only speech needs it
+        from pypinyin import Style, lazy_pinyin
+    except ImportError:
+        raise SpeechProblem(
+            "缺少 Python 软件包 pypinyin（pip install pypinyin）",
+            "the Python package pypinyin is missing (pip install pypinyin)",
+        ) from None
     syllables = lazy_pinyin(text, style=Style.TONE3, neutral_tone_with_five=True)
     out = [_PAUSES.get(s.strip(), s.strip()) for s in syllables]
     return " ".join(s for s in out if s)
