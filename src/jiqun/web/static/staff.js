@@ -191,7 +191,45 @@
     requestAnimationFrame(tick);
   }
 
-  const pages = { cashier, auctioneer };
+  // ---------------------------------------------------------------- supplier
+  async function supplier() {
+    const cat = await get("/api/catalogue");
+    options("lot-variety", cat.varieties.map((v) => ({ id: v.name, ...v })), (v) => `${v.name} (${v.category})`);
+    options("lot-grade", cat.grades.map((g) => ({ id: g })), (g) => g.id);
+    options("lot-package", cat.packages.map((p) => ({ id: p.code, ...p })), (p) => `${p.code} · ${p.net_g / 1000} kg`);
+    const packages = Object.fromEntries(cat.packages.map((p) => [p.code, p]));
+    async function refresh() {
+      const mine = await get("/api/supplier/lots");
+      $("proceeds").textContent = yuan(mine.proceeds_fen);
+      rows("lots", mine.lots, (l) => [esc(l.hall), esc(l.id), esc(l.variety), esc(l.grade), esc(l.package),
+        `${l.remaining}/${l.units}`, l.sold, l.withdrawn, esc(T[l.status] || l.status)]);
+      rows("sales", mine.sales.slice().reverse(), (x) => [when(x.at_ms), esc(x.lot), esc(x.buyer), esc(x.qty),
+        `<span class="num">${yuan(x.price_fen)}/kg</span>`, `<span class="num">${yuan(x.amount_fen)}</span>`,
+        `<span class="num">${yuan(x.commission_fen)}</span>`,
+        `<a href="/receipts/${encodeURIComponent(x.receipt)}?lang=${lang}" target="_blank">${esc(x.receipt)}</a>`]);
+    }
+    let pending = null;
+    $("register").addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const f = e.target, pkg = packages[f.package.value];
+      const start = fen(f.start.value), reserve = fen(f.reserve.value);
+      if (start === null || reserve === null) { say(`${T.error}: ${T.price}`, true); return; }
+      const body = {
+        variety: f.variety.value, grade: f.grade.value, package: f.package.value, unit_net_g: pkg.net_g,
+        units: parseInt(f.units.value, 10), min_purchase: parseInt(f.min_purchase.value, 10),
+        start_price_fen: start, reserve_price_fen: reserve, origin: f.origin.value,
+        category: (cat.varieties.find((v) => v.name === f.variety.value) || {}).category || "",
+      };
+      const sig = JSON.stringify([f.hall.value, body]);
+      if (!pending || pending.sig !== sig) pending = { sig, id: requestId(), lot: `${Date.now().toString(36).toUpperCase()}` };
+      const done = await post(`/api/supplier/halls/${encodeURIComponent(f.hall.value)}/lots`, { ...body, id: pending.lot }, pending.id);
+      if (done) { pending = null; say(`${T.ok}: ${T.lot} ${done.lot.id}`); await refresh(); }
+    });
+    await refresh();
+    setInterval(refresh, 5000);
+  }
+
+  const pages = { cashier, auctioneer, supplier };
   window.jiqunStaff = { get, post, say, yuan, fen, rows, options, esc, when, requestId, T, lang };
   if (pages[page]) pages[page]().catch((e) => say(`${T.error}: ${e.message}`, true));
 })();
