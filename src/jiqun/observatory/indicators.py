@@ -217,7 +217,7 @@ def aggregate(table: pl.DataFrame) -> pl.DataFrame:
     return (
         table.lazy()
         .group_by(REGION, INDUSTRY)
-        .agg(pl.col(VALUE).cast(pl.Float64).fill_null(0.0).sum())
+        .agg(_fsum(pl.col(VALUE).cast(pl.Float64).fill_null(0.0)))
         .sort(REGION, INDUSTRY)
         .collect()
     )
@@ -230,15 +230,30 @@ def _dense(table: pl.DataFrame) -> pl.LazyFrame:
     regions = x.select(REGION).unique()
     industries = x.select(INDUSTRY).unique()
     return (
-        regions.join(industries, how="cross")
-        .join(x, on=[REGION, INDUSTRY], how="left")
+        _fixed(regions.join(industries, how="cross").join(x, on=[REGION, INDUSTRY], how="left"))
         .with_columns(pl.col(VALUE).fill_null(0.0))
         .with_columns(
-            pl.col(VALUE).sum().over(REGION).alias("_region_total"),
-            pl.col(VALUE).sum().over(INDUSTRY).alias("_industry_total"),
-            pl.col(VALUE).sum().alias("_total"),
+            _fsum(pl.col(VALUE)).over(REGION).alias("_region_total"),
+            _fsum(pl.col(VALUE)).over(INDUSTRY).alias("_industry_total"),
+            _fsum(pl.col(VALUE)).alias("_total"),
         )
     )
+
+
+def _fsum(values: pl.Expr) -> pl.Expr:
+    """Σ of floats, added in the rows' order. Float addition is not associative, and polars'
+    ``sum`` in a group-by adds partial sums in an order that changes from run to run (the last
+    bits of an HHI did); the sum of the group's list adds in the order of its rows, which
+    polars keeps within a group, and :func:`_fixed` makes that order the same in every run."""
+    return values.implode().list.sum()
+
+
+def _fixed(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """The frame sorted by its keys and materialised: a join or a group-by delivers rows in
+    an order that changes from run to run, and polars drops a lazy sort that only feeds
+    sums; :func:`_fsum` then adds in one order, in every run and from every engine's table."""
+    keys = [k for k in (REGION, INDUSTRY) if k in frame.collect_schema().names()]
+    return frame.sort(keys).collect().lazy()
 
 
 def _ratio(num: pl.Expr, den: pl.Expr) -> pl.Expr:
@@ -290,9 +305,9 @@ def location_quotients(table: pl.DataFrame) -> pl.DataFrame:
     x = aggregate(table).lazy()
     return (
         x.with_columns(
-            pl.col(VALUE).sum().over(REGION).alias("_rt"),
-            pl.col(VALUE).sum().over(INDUSTRY).alias("_it"),
-            pl.col(VALUE).sum().alias("_t"),
+            _fsum(pl.col(VALUE)).over(REGION).alias("_rt"),
+            _fsum(pl.col(VALUE)).over(INDUSTRY).alias("_it"),
+            _fsum(pl.col(VALUE)).alias("_t"),
         )
         .with_columns(
             _ratio(pl.col(VALUE), pl.col("_rt")).alias("region_share"),
@@ -320,8 +335,8 @@ def hhi(table: pl.DataFrame, of: Of = "industry") -> pl.DataFrame:
         _shares(table, of)
         .group_by("_key")
         .agg(
-            pl.col(VALUE).sum().alias("total"),
-            _defined((pl.col("_s") ** 2).sum(), "hhi"),
+            _fsum(pl.col(VALUE)).alias("total"),
+            _defined(_fsum(pl.col("_s") ** 2), "hhi"),
         )
         .with_columns(_ratio(pl.lit(1.0), pl.col("hhi")).alias("effective_number"))
     )
@@ -348,7 +363,7 @@ def krugman(table: pl.DataFrame) -> pl.DataFrame:
     frame = (
         _shares(table, "region")
         .group_by("_key")
-        .agg(_defined((pl.col("_s") - pl.col("_ref")).abs().sum(), "krugman"))
+        .agg(_defined(_fsum((pl.col("_s") - pl.col("_ref")).abs()), "krugman"))
     )
     return _keyed(frame, "region")
 
@@ -363,7 +378,7 @@ def hoover(table: pl.DataFrame, of: Of = "industry") -> pl.DataFrame:
     frame = (
         _shares(table, of)
         .group_by("_key")
-        .agg(_defined(0.5 * (pl.col("_s") - pl.col("_ref")).abs().sum(), "hoover"))
+        .agg(_defined(0.5 * _fsum((pl.col("_s") - pl.col("_ref")).abs()), "hoover"))
     )
     return _keyed(frame, of)
 
@@ -378,7 +393,7 @@ def theil(table: pl.DataFrame, of: Of = "industry") -> pl.DataFrame:
     instead of with activity. Columns: the key, ``theil``.
     """
     term = pl.when(pl.col("_s") > 0).then(pl.col("_s") * (pl.col("_s") / pl.col("_ref")).log())
-    frame = _shares(table, of).group_by("_key").agg(_defined(term.fill_null(0.0).sum(), "theil"))
+    frame = _shares(table, of).group_by("_key").agg(_defined(_fsum(term.fill_null(0.0)), "theil"))
     return _keyed(frame, of)
 
 
@@ -397,10 +412,10 @@ def locational_gini(table: pl.DataFrame, of: Of = "industry") -> pl.DataFrame:
     frame = (
         _shares(table, of)
         .with_columns(_ratio(pl.col("_s"), pl.col("_ref")).fill_null(0.0).alias("_lq"))
-        .sort("_key", "_lq")
+        .sort("_key", "_lq", "_s", "_ref")  # ties in LQ in one order
         .with_columns(pl.col("_s").cum_sum().over("_key").alias("_S"))
         .group_by("_key")
-        .agg(_defined(1.0 - (pl.col("_ref") * (2.0 * pl.col("_S") - pl.col("_s"))).sum(), "gini"))
+        .agg(_defined(1.0 - _fsum(pl.col("_ref") * (2.0 * pl.col("_S") - pl.col("_s"))), "gini"))
     )
     return _keyed(frame, of)
 
@@ -433,10 +448,10 @@ def agglomeration(firms: pl.DataFrame, reference: pl.DataFrame | None = None) ->
     fl = firms.lazy().select(REGION, INDUSTRY, pl.col(VALUE).cast(pl.Float64).fill_null(0.0))
     per_industry = fl.group_by(INDUSTRY).agg(
         pl.len().alias("firms"),
-        pl.col(VALUE).sum().alias("total"),
-        _ratio((pl.col(VALUE) ** 2).sum(), pl.col(VALUE).sum() ** 2).alias("herfindahl"),
+        _fsum(pl.col(VALUE)).alias("total"),
+        _ratio(_fsum(pl.col(VALUE) ** 2), _fsum(pl.col(VALUE)) ** 2).alias("herfindahl"),
     )
-    x = fl.group_by(REGION, INDUSTRY).agg(pl.col(VALUE).sum())
+    x = _fixed(fl.group_by(REGION, INDUSTRY).agg(_fsum(pl.col(VALUE))))
     return _agglomeration(per_industry, x, reference)
 
 
@@ -450,24 +465,28 @@ def _agglomeration(
 ) -> pl.DataFrame:
     """EG and MS from each industry's firms, total and H_i and the activity x_ri."""
     if reference is None:
-        region_total = x.group_by(REGION).agg(pl.col(VALUE).sum().alias("_xr"))
+        region_total = x.group_by(REGION).agg(_fsum(pl.col(VALUE)).alias("_xr"))
     else:
         region_total = (
-            reference.lazy().group_by(REGION).agg(pl.col(VALUE).cast(pl.Float64).sum().alias("_xr"))
+            reference.lazy()
+            .group_by(REGION)
+            .agg(_fsum(pl.col(VALUE).cast(pl.Float64)).alias("_xr"))
         )
         missing = x.select(REGION).unique().join(region_total, on=REGION, how="anti").collect()
         if missing.height:
             raise ValueError(f"reference has no total for regions {missing[REGION].to_list()}")
-    region_total = region_total.with_columns((pl.col("_xr") / pl.col("_xr").sum()).alias("_xr"))
-    sum_x2 = region_total.select((pl.col("_xr") ** 2).sum().alias("_sx2"))
-    dense = (
-        region_total.join(per_industry.select(INDUSTRY, "total"), how="cross")
-        .join(x, on=[REGION, INDUSTRY], how="left")
-        .with_columns(_ratio(pl.col(VALUE).fill_null(0.0), pl.col("total")).alias("_s"))
+    region_total = _fixed(region_total).with_columns(
+        (pl.col("_xr") / _fsum(pl.col("_xr"))).alias("_xr")
     )
+    sum_x2 = region_total.select(_fsum(pl.col("_xr") ** 2).alias("_sx2"))
+    dense = _fixed(
+        region_total.join(per_industry.select(INDUSTRY, "total"), how="cross").join(
+            x, on=[REGION, INDUSTRY], how="left"
+        )
+    ).with_columns(_ratio(pl.col(VALUE).fill_null(0.0), pl.col("total")).alias("_s"))
     g = dense.group_by(INDUSTRY).agg(
-        _defined(((pl.col("_s") - pl.col("_xr")) ** 2).sum(), "g"),
-        _defined((pl.col("_s") ** 2).sum(), "_ss2"),
+        _defined(_fsum((pl.col("_s") - pl.col("_xr")) ** 2), "g"),
+        _defined(_fsum(pl.col("_s") ** 2), "_ss2"),
     )
     h, sx2 = pl.col("herfindahl"), pl.col("_sx2")
     den = (1.0 - sx2) * (1.0 - h)
