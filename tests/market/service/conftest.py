@@ -55,6 +55,7 @@ def lot(lot_id: str, **kw: Any) -> dict[str, Any]:
         "start_price_fen": 600,
         "reserve_price_fen": RESERVE,
         "min_purchase": 5,
+        "certificate_no": f"HG-{lot_id}",  # 承诺达标合格证: released at intake (M8)
     }
     return {**base, **kw}
 

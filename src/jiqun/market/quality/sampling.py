@@ -141,13 +141,24 @@ class SamplingPlan:
             return True
         return self._lots.get(supplier, 0) < s.new_lots or at_ms < first + s.new_days * DAY_MS
 
-    def consider(self, arrival: Arrival) -> Draw:
-        """Decide on one arriving lot (arrivals must come in time order)."""
+    def mark_covered(self, period: int, supplier: str, variety: str) -> None:
+        """A lot of this pair was already sampled in ``period`` (a plan rebuilt from records)."""
+        self._covered.add((period, supplier, variety))
+
+    def remember(self, supplier: str, first_ms: int, lots: int) -> None:
+        """The supplier's first lot and how many lots he brought (a plan rebuilt from records)."""
+        self._first_ms[supplier] = first_ms
+        self._lots[supplier] = lots
+
+    def consider(self, arrival: Arrival, u: float | None = None) -> Draw:
+        """Decide on one arriving lot (arrivals must come in time order). ``u``: the lot's
+        random number in [0, 1) when the caller draws it (else the plan's seeded stream)."""
         if self._now is not None and arrival.at_ms < self._now:
             raise ValueError(f"lot {arrival.lot} arrives before the previous lot")
         self._now = arrival.at_ms
         s = self.settings
-        u = self._rng.random()  # exactly one draw per lot: reproducible whatever the branch
+        if u is None:
+            u = self._rng.random()  # exactly one draw per lot: reproducible whatever the branch
         period = self.period(arrival.at_ms)
         key = (period, arrival.supplier, arrival.variety)
         reasons: list[Reason] = []

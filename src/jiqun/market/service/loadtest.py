@@ -172,6 +172,7 @@ def load_lot(lot_id: str, rng: random.Random) -> dict[str, Any]:
         "start_price_fen": start,
         "reserve_price_fen": start - 100,  # 50 ticks: a lapse takes 5 s
         "min_purchase": 5,
+        "certificate_no": f"HG-{lot_id}",  # 承诺达标合格证: released at intake (M8)
     }
 
 
