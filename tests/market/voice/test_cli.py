@@ -106,3 +106,18 @@ def test_a_missing_database_and_an_unwritable_output(market_url: str, tmp_path: 
 def test_a_bad_day_option(market_url: str) -> None:
     code, _, err = voice(market_url, "黄瓜", "25/11/2026")
     assert code == 2 and "--day" in err
+
+
+def test_varieties_and_grades_the_administrators_added_are_understood(market_url: str) -> None:
+    from jiqun.market.service import catalogue
+    from jiqun.market.store import open_store
+
+    assert "听不懂“羊角蜜”" in voice(market_url, "羊角蜜 统货")[2]
+    engine = open_store(market_url, create=False)
+    try:
+        for kind, code in (("variety", "羊角蜜"), ("grade", "统货")):
+            entry = {"kind": kind, "code": code, "name": code, "category": "瓜类"}
+            catalogue.add(engine, {**entry, "standard_code": "", "net_g": None}, 0)
+    finally:
+        engine.dispose()
+    assert voice(market_url, "羊角蜜 统货") == (0, "今天羊角蜜统货没有成交。\n", "")

@@ -1,5 +1,7 @@
-"""A question against the market's database: its daily records (M9) give the varieties and
-grades it trades and the figures of the day asked about."""
+"""A question against the market's database: its catalogue (M2: the built-in varieties and
+grades and those the administrators added) and its daily records (M9: the varieties and grades
+traded in the last year) give the words the parser knows beyond its own table; the records
+give the figures of the day asked about."""
 
 from __future__ import annotations
 
@@ -26,14 +28,28 @@ def ask(question: str, today: date, db: str | None) -> Answer:
 
     since = today - timedelta(days=LOOKBACK_DAYS)
     recent = daily_records(db, since, today)
+    varieties, grades = market_catalogue(db)
     query = parse_query(
         question,
         today,
-        known={r.variety for r in recent},
-        grades={r.grade for r in recent},
+        known=varieties | {r.variety for r in recent},
+        grades=grades | {r.grade for r in recent},
     )
     records = recent if query.day >= since else daily_records(db, query.day, query.day)
     return answer(query, records)
+
+
+def market_catalogue(db: str | None) -> tuple[set[str], set[str]]:
+    """The market catalogue's variety and grade names."""
+    from jiqun.market.service import catalogue
+    from jiqun.market.store import open_store
+
+    engine = open_store(db, create=False)
+    try:
+        found = catalogue.load(engine)
+    finally:
+        engine.dispose()
+    return set(found.varieties), set(found.grades)
 
 
 def spoken(a: Answer, lang: Lang) -> str:
