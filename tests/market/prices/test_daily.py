@@ -238,3 +238,31 @@ def test_prices_command_errors(tmp_path: Path) -> None:
     code, _, err = run("market", "prices", "--db", path, "--from", "20.11.2026", "--to",
                        "2026-11-21")  # fmt: skip
     assert code == 2 and "无法识别的日期“20.11.2026”" in err
+
+
+def test_journal_replay_is_incremental_and_notices_another_database(tmp_path: Path) -> None:
+    from jiqun.market.core.events import Advance
+    from jiqun.market.prices import daily
+
+    path = tmp_path / "m.db"
+    url = f"sqlite:///{path}"
+    with DurableMarket.open(url, snapshot_every=0) as m:
+        m.add_hall("A", CLOCK, FEES)
+        m.submit("A", AddMember(T0, Member("S01", Role.SUPPLIER)))
+        m.submit("A", AddLot(T0, lot("L1", "芹菜", "叶菜", "一级", 5, 1_000, 500, 400, 1,
+                                     "寿光市", "捆")))  # fmt: skip
+        m.submit("A", Open(T0))
+        assert daily_records(url, DAY0, DAY0) == []  # running: nothing yet
+        seq = m.seq
+        # Start 500, reserve 400: the round lapses at T0 + (50 + 1)·100 ms.
+        m.submit("A", Advance(T0 + 5_100))
+    [record] = daily_records(url, DAY0, DAY0)
+    assert (record.variety, record.trades, record.withdrawn_lots) == ("芹菜", 0, 1)
+    cached = daily._FACTS[url]
+    assert cached.seq == seq + 1  # the second call replayed only the new input
+
+    path.unlink()
+    for extra in tmp_path.glob("m.db*"):
+        extra.unlink()
+    trade(url)  # another market in the same file
+    assert daily_records(url, DAY0, DAY1) == [SHOUGUANG, QINGZHOU, TOMATO]

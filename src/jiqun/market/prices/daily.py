@@ -26,8 +26,9 @@ published (never, or the ledger changed since: a correction waiting to be publis
 from __future__ import annotations
 
 import json
+import threading
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -195,50 +196,94 @@ def _meta(meta: Any) -> dict[str, Any]:
     return json.loads(meta) if isinstance(meta, str) else dict(meta)
 
 
-def _journal(conn: Connection) -> Iterator[tuple[str, str, int, dict[str, Any]]]:
-    j = t.journal
-    rows = conn.execute(sa.select(j.c.hall, j.c.kind, j.c.at_ms, j.c.payload).order_by(j.c.seq))
-    for hall, kind, at_ms, payload in rows:
-        yield str(hall), str(kind), int(at_ms), _meta(payload)
+class JournalFacts:
+    """Every lot's facts (from ``AddLot``) and every withdrawal (at_ms, lot), from replaying
+    the journal through fresh engines — read only, no writer lock — kept up to date
+    incrementally: :meth:`update` replays only the inputs journaled since the last call.
 
+    Outputs are not stored, inputs are; the replay gives the same outputs the live engines
+    gave, as recovery relies on (M6). The durable market journals only inputs its engine
+    took, so an input the replay refuses means the journal is not this market's: start over.
+    """
 
-def journal_facts(
-    conn: Connection, until_ms: int | None = None
-) -> tuple[dict[str, LotFacts], list[tuple[int, str]]]:
-    """Every lot's facts (from ``AddLot``) and the withdrawals (at_ms, lot) up to ``until_ms``,
-    by replaying the journal through fresh engines (read only: no writer lock needed)."""
-    accounts = Accounts()  # the halls of a market share one, as in the durable market
-    halls = {
-        r.id: HallEngine(
-            ClockSettings(r.tick_ms, r.step_fen, r.pause_ms, r.restart_steps, r.same_stop_ms),
-            MarketSettings(r.seller_commission_bps, r.buyer_fee_bps),
-            state=HallState(accounts=accounts),
+    def __init__(self) -> None:
+        self._reset()
+
+    def _reset(self) -> None:
+        self.seq = 0
+        self.fingerprint: tuple[str, str, int, str] | None = None
+        self.accounts = Accounts()  # the halls of a market share one, as in the durable market
+        self.halls: dict[str, HallEngine] = {}
+        self.lots: dict[str, LotFacts] = {}
+        self.withdrawn: list[tuple[int, str]] = []
+
+    def update(self, conn: Connection) -> None:
+        j = t.journal
+        if self.seq:
+            row = conn.execute(
+                sa.select(j.c.hall, j.c.kind, j.c.at_ms, j.c.payload).where(j.c.seq == self.seq)
+            ).first()
+            if row is None or _fingerprint(*row) != self.fingerprint:
+                self._reset()  # another database at the same URL
+        for r in conn.execute(sa.select(t.halls).order_by(t.halls.c.id)):
+            if r.id not in self.halls:
+                self.halls[r.id] = HallEngine(
+                    ClockSettings(
+                        r.tick_ms, r.step_fen, r.pause_ms, r.restart_steps, r.same_stop_ms
+                    ),
+                    MarketSettings(r.seller_commission_bps, r.buyer_fee_bps),
+                    state=HallState(accounts=self.accounts),
+                )
+        rows = conn.execute(
+            sa.select(j.c.seq, j.c.hall, j.c.kind, j.c.at_ms, j.c.payload)
+            .where(j.c.seq > self.seq)
+            .order_by(j.c.seq)
         )
-        for r in conn.execute(sa.select(t.halls))
-    }
-    lots: dict[str, LotFacts] = {}
-    withdrawn: list[tuple[int, str]] = []
-    for hall, kind, at_ms, payload in _journal(conn):
-        if until_ms is not None and at_ms >= until_ms:
-            continue  # a sale before until_ms is of a lot added before it
+        last = None
+        for seq, hall, kind, at_ms, payload in rows:
+            self._apply(str(hall), str(kind), int(at_ms), _meta(payload))
+            self.seq, last = int(seq), (hall, kind, at_ms, payload)
+        if last is not None:
+            self.fingerprint = _fingerprint(*last)
+
+    def _apply(self, hall: str, kind: str, at_ms: int, payload: dict[str, Any]) -> None:
         event = decode(kind, at_ms, payload)
         if kind == "AddLot":
-            lots[str(payload["id"])] = LotFacts(
+            self.lots[str(payload["id"])] = LotFacts(
                 str(payload["variety"]),
                 str(payload["grade"]),
                 str(payload.get("origin", "")),
                 str(payload.get("package", "")),
                 str(payload.get("category", "")),
             )
-        hall_engine = halls.get(hall)
-        if hall_engine is None:
-            continue
+        engine = self.halls.get(hall)
+        if engine is None:
+            raise EngineError(f"journal input for unknown hall {hall!r}")
+        outputs = engine.apply(event)
+        self.withdrawn += [(o.at_ms, o.lot) for o in outputs if isinstance(o, Withdrawn)]
+
+
+def _fingerprint(hall: Any, kind: Any, at_ms: Any, payload: Any) -> tuple[str, str, int, str]:
+    """A journal row as it identifies its market (the same seq in another database differs)."""
+    return (str(hall), str(kind), int(at_ms), json.dumps(_meta(payload), sort_keys=True))
+
+
+_FACTS: dict[str, JournalFacts] = {}
+_FACTS_LOCK = threading.Lock()
+
+
+def journal_facts(conn: Connection) -> tuple[dict[str, LotFacts], list[tuple[int, str]]]:
+    """The lots' facts and the withdrawals of the connection's market, replaying only what
+    was journaled since the last call for the same database (a per-URL cache)."""
+    key = conn.engine.url.render_as_string(hide_password=True)
+    with _FACTS_LOCK:
+        facts = _FACTS.setdefault(key, JournalFacts())
         try:
-            outputs = hall_engine.apply(event)
-        except EngineError:
-            continue  # the durable market journals only inputs its engine took
-        withdrawn += [(o.at_ms, o.lot) for o in outputs if isinstance(o, Withdrawn)]
-    return lots, withdrawn
+            facts.update(conn)
+        except Exception:
+            _FACTS.pop(key, None)  # a half-applied replay is not kept
+            raise
+        return dict(facts.lots), list(facts.withdrawn)
 
 
 def compute_records(
@@ -290,7 +335,7 @@ def compute_records(
 def computed_records(conn: Connection, start: date, end: date) -> list[DailyRecord]:
     """The records of the CST days start..end (inclusive) as the ledger has them now."""
     from_ms, to_ms = day_bounds(start, end)
-    lots, withdrawn = journal_facts(conn, to_ms)
+    lots, withdrawn = journal_facts(conn)
     return compute_records(ledger_sales(conn, from_ms, to_ms), lots, withdrawn, start, end)
 
 
