@@ -101,6 +101,11 @@ WORDS: dict[str, tuple[str, str]] = {
     "on_clock": ("拍卖中", "on the clock"),
     "pending": ("待拍", "waiting"),
     "done": ("已结束", "done"),
+    "auctioneer": ("拍卖师", "auctioneer"),
+    "inspector": ("检测员", "inspector"),
+    "cashier": ("收银员", "cashier"),
+    "admin": ("管理员", "administrator"),
+    "disabled": ("已停用", "disabled"),
 }
 
 KIND_WORDS = ("deposit", "withdrawal", "payout", "purchase", "sale", "card_deposit")

@@ -8,7 +8,12 @@ catalogue, fees). State-changing calls are idempotent by request id (:mod:`.idem
 
 from __future__ import annotations
 
-from jiqun.market.service import auctioneer, cashier, supplier
+from jiqun.market.service import admin, auctioneer, cashier, supplier
 from jiqun.market.service.app import Handler
 
-ROUTES: list[tuple[str, str, Handler]] = [*cashier.ROUTES, *auctioneer.ROUTES, *supplier.ROUTES]
+ROUTES: list[tuple[str, str, Handler]] = [
+    *cashier.ROUTES,
+    *auctioneer.ROUTES,
+    *supplier.ROUTES,
+    *admin.ROUTES,
+]

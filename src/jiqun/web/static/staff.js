@@ -229,7 +229,51 @@
     setInterval(refresh, 5000);
   }
 
-  const pages = { cashier, auctioneer, supplier };
+  // ---------------------------------------------------------------- admin
+  async function admin() {
+    async function refresh() {
+      const { users } = await get("/api/admin/users");
+      rows("users", users, (u) => {
+        const m = u.member, status = u.disabled ? T.disabled : m && m.suspended ? T.suspended : T.active;
+        let act = u.role === "admin" ? "" : `<button data-disable="${esc(u.id)}" data-value="${!u.disabled}">${u.disabled ? T.enable : T.disable}</button>`;
+        if (m) act += ` <button data-suspend="${esc(u.id)}" data-value="${!m.suspended}">${m.suspended ? T.reinstate : T.suspend}</button>`;
+        return [esc(u.id), esc(u.name), esc(T[u.role] || u.role), m ? `<span class="num">${yuan(m.balance_fen)}</span>` : "",
+          m && m.daily_limit_fen !== null ? yuan(m.daily_limit_fen) : "—", status, act];
+      });
+      const cat = await get("/api/catalogue");
+      rows("catalogue", [
+        ...cat.varieties.map((v) => [T.variety, esc(v.name), esc(v.category), ""]),
+        ...cat.grades.map((g) => [T.grade, esc(g), "", ""]),
+        ...cat.packages.map((p) => [T.package, esc(p.code), esc(p.name), p.net_g]),
+      ], (x) => x);
+      const { halls } = await get("/api/admin/fees");
+      rows("fees", halls, (h) => [esc(h.hall), h.seller_commission_bps, h.buyer_fee_bps, h.tick_ms, h.step_fen]);
+    }
+    $("users").addEventListener("click", async (e) => {
+      const s = e.target.closest("[data-suspend]"), d = e.target.closest("[data-disable]");
+      let done = null;
+      if (s) done = await post(`/api/admin/members/${encodeURIComponent(s.dataset.suspend)}/suspension`, { suspended: s.dataset.value === "true" });
+      else if (d) done = await post(`/api/admin/users/${encodeURIComponent(d.dataset.disable)}/disabled`, { disabled: d.dataset.value === "true" });
+      if (done) { say(T.ok); await refresh(); }
+    });
+    $("add-user").addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const f = e.target, body = { user: f.user.value, name: f.name.value, role: f.role.value, password: f.password.value };
+      if (f.limit.value) { const limit = fen(f.limit.value); if (limit === null) { say(`${T.error}: ${T.daily_limit}`, true); return; } body.daily_limit_fen = limit; }
+      const done = await post("/api/admin/users", body);
+      if (done) { say(`${T.ok}: ${done.user}`); f.reset(); await refresh(); }
+    });
+    $("add-catalogue").addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const f = e.target, body = { kind: f.kind.value, code: f.code.value, name: f.name.value, category: f.category.value, standard_code: f.standard_code.value };
+      if (f.kind.value === "package") body.net_g = parseInt(f.net_g.value, 10);
+      const done = await post("/api/admin/catalogue", body);
+      if (done) { say(`${T.ok}: ${done.code}`); f.reset(); await refresh(); }
+    });
+    await refresh();
+  }
+
+  const pages = { cashier, auctioneer, supplier, admin };
   window.jiqunStaff = { get, post, say, yuan, fen, rows, options, esc, when, requestId, T, lang };
   if (pages[page]) pages[page]().catch((e) => say(`${T.error}: ${e.message}`, true));
 })();

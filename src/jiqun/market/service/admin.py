@@ -1,0 +1,250 @@
+"""The administrator's console (PRODUCT.md M1, M2, M7; role ``admin``): members and staff,
+their roles, suspension, daily purchase limits, the catalogue and the halls' fees.
+
+- A member's suspension is the engine's ``Suspend`` input (journaled; the rulebook then rejects
+  the member's presses with ``suspended``); a staff login is disabled in the users table (it
+  can no longer log in).
+- A buyer's daily purchase limit is set when the buyer is added (``AddMember`` carries it): the
+  engine has no input that changes a member's limit later, so none is offered.
+- Fees and clock settings are a hall's settings, written once when the hall is created and
+  never changed (the journal was decided with them): shown here, not edited.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import sqlalchemy as sa
+from aiohttp import web
+from sqlalchemy import exc as sa_exc
+
+from jiqun.market.core.events import AddMember, Suspend
+from jiqun.market.core.model import Member, Role
+from jiqun.market.journal import DurableMarket
+from jiqun.market.security import passwords
+from jiqun.market.service import catalogue, users
+from jiqun.market.service.app import (
+    Handler,
+    Refused,
+    json_body,
+    page,
+    require,
+    service_of,
+    session_of,
+)
+from jiqun.market.service.consoles import WORDS, int_field, members, submit, text_field
+from jiqun.market.service.idempotency import Claim, idempotent
+from jiqun.market.store import schema as t
+
+MAX_LIMIT_FEN = 10**12
+
+
+async def api_users(request: web.Request) -> web.StreamResponse:
+    """Every login with its role, and a member's balance, suspension and daily limit."""
+    require(request, "admin")
+    service = service_of(request.app)
+    found = {m["id"]: m for m in await members(service)}
+    loop = asyncio.get_running_loop()
+    rows = await loop.run_in_executor(None, _user_rows, service.market.engine)
+    out = []
+    for row in rows:
+        member = found.get(row["id"])
+        out.append({**row, "member": member})
+    return web.json_response({"users": out})
+
+
+def _user_rows(engine: sa.Engine) -> list[dict[str, Any]]:
+    u = t.users
+    with engine.connect() as conn:
+        return [
+            {"id": r.id, "role": r.role, "name": r.name, "disabled": bool(r.disabled)}
+            for r in conn.execute(
+                sa.select(u.c.id, u.c.role, u.c.name, u.c.disabled).order_by(u.c.id)
+            )
+        ]
+
+
+async def api_add_user(request: web.Request) -> web.StreamResponse:
+    """A login with its role; a buyer or supplier also becomes a member (a buyer with an
+    optional daily purchase limit in fen)."""
+    session = require(request, "admin")
+    data = await json_body(request)
+    user = text_field(data, "user")
+    role = data.get("role")
+    if role not in users.ROLES:
+        raise Refused(400, "bad_role")
+    password = data.get("password")
+    if not isinstance(password, str):
+        raise Refused(400, "bad_password")
+    name = text_field(data, "name", required=False)
+    limit = data.get("daily_limit_fen")
+    if limit is not None:
+        if role != "buyer":
+            raise Refused(400, "bad_daily_limit_fen")
+        limit = int_field(data, "daily_limit_fen", high=MAX_LIMIT_FEN)
+    service = service_of(request.app)
+
+    async def act(claim: Claim | None) -> web.Response:
+        loop = asyncio.get_running_loop()
+        engine = service.market.engine
+        if await loop.run_in_executor(None, users.get_user, engine, user):
+            raise Refused(409, "user_exists")
+        if role in users.MEMBER_ROLES and await service.runner.call(
+            lambda m: user in m.accounts.members
+        ):
+            raise Refused(409, "user_exists")
+        at = service.runner.now()
+        try:
+            await loop.run_in_executor(
+                None, users.add_user, engine, user, role, password[:1024], at, name
+            )
+        except passwords.WeakPassword:
+            raise Refused(400, "weak_password") from None
+        except sa_exc.IntegrityError:
+            raise Refused(409, "user_exists") from None
+        if role in users.MEMBER_ROLES:
+            member = Member(user, Role(role), daily_limit_fen=limit)
+            hall = await service.first_hall()
+            await submit(service, hall, lambda now: AddMember(now, member), claim, "AddMember")
+        detail: dict[str, Any] = {"user": user, "role": role, "daily_limit_fen": limit}
+        if claim is not None:
+            detail["request_id"] = claim.key
+        await service.audit(session.user, "user_add", detail)
+        return web.json_response(
+            {"user": user, "role": role, "name": name, "daily_limit_fen": limit}, status=201
+        )
+
+    return await idempotent(request, session.user, data, act)
+
+
+async def api_suspend(request: web.Request) -> web.StreamResponse:
+    """Suspend (``{"suspended": true}``) or reinstate a member: his presses are then refused."""
+    session = require(request, "admin")
+    member = request.match_info["member"]
+    data = await json_body(request)
+    suspended = data.get("suspended")
+    if not isinstance(suspended, bool):
+        raise Refused(400, "bad_suspended")
+    service = service_of(request.app)
+
+    def known(m: DurableMarket) -> None:
+        if member not in m.accounts.members:
+            raise Refused(404, "unknown_member")
+
+    async def act(claim: Claim | None) -> web.Response:
+        hall = await service.first_hall()
+        await submit(
+            service, hall, lambda now: Suspend(now, member, suspended), claim, "Suspend", known
+        )
+        detail: dict[str, Any] = {"member": member, "suspended": suspended}
+        if claim is not None:
+            detail["request_id"] = claim.key
+        await service.audit(session.user, "suspend" if suspended else "reinstate", detail)
+        return web.json_response({"member": member, "suspended": suspended})
+
+    return await idempotent(request, session.user, data, act)
+
+
+def _set_disabled(engine: sa.Engine, user: str, disabled: bool) -> bool:
+    with engine.begin() as conn:
+        done = conn.execute(t.users.update().where(t.users.c.id == user).values(disabled=disabled))
+        return bool(done.rowcount)
+
+
+async def api_disable(request: web.Request) -> web.StreamResponse:
+    """Disable (or enable) a login: a disabled user can no longer log in."""
+    session = require(request, "admin")
+    user = request.match_info["user"]
+    data = await json_body(request)
+    disabled = data.get("disabled")
+    if not isinstance(disabled, bool):
+        raise Refused(400, "bad_disabled")
+    if user == session.user:
+        raise Refused(409, "not_yourself")
+    service = service_of(request.app)
+
+    async def act(claim: Claim | None) -> web.Response:
+        loop = asyncio.get_running_loop()
+        engine = service.market.engine
+        if not await loop.run_in_executor(None, _set_disabled, engine, user, disabled):
+            raise Refused(404, "unknown_user")
+        detail: dict[str, Any] = {"user": user, "disabled": disabled}
+        if claim is not None:
+            detail["request_id"] = claim.key
+        await service.audit(session.user, "user_disable" if disabled else "user_enable", detail)
+        return web.json_response({"user": user, "disabled": disabled})
+
+    return await idempotent(request, session.user, data, act)
+
+
+async def api_add_catalogue(request: web.Request) -> web.StreamResponse:
+    """Add a variety (code = name, category, NY/T 2137 code), a grade or a package code with
+    its standard net weight in grams."""
+    session = require(request, "admin")
+    data = await json_body(request)
+    kind = data.get("kind")
+    if kind not in catalogue.KINDS:
+        raise Refused(400, "bad_kind")
+    code = text_field(data, "code")
+    entry: dict[str, Any] = {
+        "kind": kind,
+        "code": code,
+        "name": text_field(data, "name", required=False) or code,
+        "category": text_field(data, "category", required=kind == "variety", most=32),
+        "standard_code": text_field(data, "standard_code", required=False, most=32),
+        "net_g": int_field(data, "net_g", low=1, high=10**8) if kind == "package" else None,
+    }
+    service = service_of(request.app)
+
+    async def act(claim: Claim | None) -> web.Response:
+        at = service.runner.now()
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, catalogue.add, service.market.engine, entry, at)
+        detail = {**entry, **({"request_id": claim.key} if claim is not None else {})}
+        await service.audit(session.user, "catalogue_add", detail)
+        return web.json_response(entry, status=201)
+
+    return await idempotent(request, session.user, data, act)
+
+
+def _halls(m: DurableMarket) -> list[dict[str, Any]]:
+    return [
+        {
+            "hall": hall,
+            "seller_commission_bps": c.market.seller_commission_bps,
+            "buyer_fee_bps": c.market.buyer_fee_bps,
+            "tick_ms": c.clock.tick_ms,
+            "step_fen": c.clock.step_fen,
+            "pause_ms": c.clock.pause_ms,
+            "restart_steps": c.clock.restart_steps,
+            "same_stop_ms": c.clock.same_stop_ms,
+        }
+        for hall, c in sorted(m.configs.items())
+    ]
+
+
+async def api_fees(request: web.Request) -> web.StreamResponse:
+    """Each hall's fees and clock settings (fixed when the hall was created)."""
+    require(request, "admin", "cashier", "auctioneer")
+    return web.json_response({"halls": await service_of(request.app).runner.call(_halls)})
+
+
+async def admin_page(request: web.Request) -> web.StreamResponse:
+    session = session_of(request)
+    if session is None:
+        raise web.HTTPFound("/login?next=/admin")
+    if session.role != "admin":
+        raise web.HTTPForbidden()
+    return page(request, "admin.html", words=WORDS, roles=users.ROLES)
+
+
+ROUTES: list[tuple[str, str, Handler]] = [
+    ("GET", "/admin", admin_page),
+    ("GET", "/api/admin/users", api_users),
+    ("POST", "/api/admin/users", api_add_user),
+    ("POST", "/api/admin/users/{user}/disabled", api_disable),
+    ("POST", "/api/admin/members/{member}/suspension", api_suspend),
+    ("POST", "/api/admin/catalogue", api_add_catalogue),
+    ("GET", "/api/admin/fees", api_fees),
+]
