@@ -121,3 +121,14 @@ def test_varieties_and_grades_the_administrators_added_are_understood(market_url
     finally:
         engine.dispose()
     assert voice(market_url, "羊角蜜 统货") == (0, "今天羊角蜜统货没有成交。\n", "")
+
+
+def test_on_postgresql(pg_url: str) -> None:
+    from tests.market.voice.conftest import build_market
+
+    build_market(pg_url)
+    assert voice(pg_url, "黄瓜一级") == (
+        0,
+        "今天黄瓜一级均价每公斤5.37元，最高5.86元，最低4.80元，成交3.5吨。\n",
+        "",
+    )
