@@ -1,0 +1,114 @@
+"""Intake records on a real database: release or testing, the sampling reasons stored with each
+lot and rebuilt from the tables, rapid-test series, lab verdicts, blocking and flags."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from jiqun.market.core.model import Lot
+from jiqun.market.quality import intake
+from jiqun.market.quality.sampling import DAY_MS, MONDAY_CST_MS, WEEK_MS, PlanSettings
+from jiqun.market.store import open_store
+
+MONDAY = MONDAY_CST_MS + 2900 * WEEK_MS
+NO_RANDOM = PlanSettings(base_rate=0.0, new_rate=0.0, flagged_rate=0.0)
+
+
+@pytest.fixture
+def db(sqlite_url: str) -> Iterator[sa.Engine]:
+    engine = open_store(sqlite_url)
+    yield engine
+    engine.dispose()
+
+
+def lot(lot_id: str, supplier: str = "S01", variety: str = "黄瓜") -> Lot:
+    return Lot(lot_id, supplier, variety, "一级", 50, 10000, 600, 200, 5, origin="寿光市")
+
+
+def test_receive_with_and_without_certificate(db: sa.Engine) -> None:
+    with db.begin() as conn:
+        cert = intake.Certificate("HG-1", "稻田镇合作社", "2026-11-26")
+        a = intake.receive(conn, lot("L1"), "A", MONDAY, cert, NO_RANDOM)
+        b = intake.receive(conn, lot("L2"), "A", MONDAY + 1, None, NO_RANDOM)
+    assert a["status"] == "released" and a["released_at_ms"] == MONDAY
+    assert a["certificate"] == {"no": "HG-1", "issuer": "稻田镇合作社", "date": "2026-11-26"}
+    assert b["status"] == "testing" and b["released_at_ms"] is None
+    assert a["trace_code"] != b["trace_code"] and len(a["trace_code"]) == 12
+    with db.begin() as conn, pytest.raises(intake.IntakeProblem) as e:
+        intake.receive(conn, lot("L1"), "A", MONDAY + 2, None, NO_RANDOM)
+    assert e.value.code == "lot_exists"
+
+
+def test_certificate_fields() -> None:
+    assert intake.Certificate.parse({}) is None
+    c = intake.Certificate.parse({"certificate": {"no": " N1 ", "date": "2026-01-02"}})
+    assert c == intake.Certificate("N1", "", "2026-01-02")
+    for bad in ({"certificate_issuer": "x"}, {"certificate_no": 5}, {"certificate_no": "x" * 65}):
+        with pytest.raises(intake.IntakeProblem):
+            intake.Certificate.parse(bad)
+
+
+def test_coverage_is_rebuilt_from_the_tables_each_week(db: sa.Engine) -> None:
+    def drawn(lot_id: str, at: int, supplier: str = "S01") -> list[str]:
+        with db.begin() as conn:
+            record = intake.receive(conn, lot(lot_id, supplier), "A", at, None, NO_RANDOM)
+        return [r["code"] for r in record["sampling"]["reasons"]]
+
+    assert drawn("L1", MONDAY + 3600_000) == ["coverage"]
+    assert drawn("L2", MONDAY + 2 * DAY_MS) == []  # same pair, same week: covered
+    assert drawn("L3", MONDAY + 2 * DAY_MS, "S02") == ["coverage"]  # another supplier
+    assert drawn("L4", MONDAY + WEEK_MS) == ["coverage"]  # next week (Monday 00:00 CST)
+    assert drawn("L5", MONDAY + WEEK_MS - 1 + 2) == []
+
+
+def test_flags_and_new_suppliers_raise_the_rate(db: sa.Engine) -> None:
+    always = PlanSettings(base_rate=0.0, new_rate=1.0, flagged_rate=1.0, new_lots=1, new_days=0)
+    with db.begin() as conn:
+        first = intake.receive(conn, lot("L1"), "A", MONDAY, None, always)
+        second = intake.receive(conn, lot("L2"), "A", MONDAY + 1, None, always)
+        intake.flag_supplier(conn, "S01", "L1", "速测不合格", MONDAY + 2)
+        third = intake.receive(conn, lot("L3"), "A", MONDAY + 3, None, always)
+    assert [r["code"] for r in first["sampling"]["reasons"]] == ["coverage", "new_supplier"]
+    assert second["sampling"]["drawn"] is False
+    assert [r["code"] for r in third["sampling"]["reasons"]] == ["flagged"]
+
+
+def test_rapid_series_release_and_block(db: sa.Engine) -> None:
+    with db.begin() as conn:
+        intake.receive(conn, lot("L1"), "A", MONDAY, None, NO_RANDOM)
+        intake.receive(conn, lot("L2", "S02"), "A", MONDAY, None, NO_RANDOM)
+        v, action = intake.record_rapid(conn, "L1", "QC", MONDAY + 10, "70")
+        assert (v.status, action.kind) == ("retest", "none")
+        v, action = intake.record_rapid(conn, "L1", "QC", MONDAY + 20, "40")
+        assert (v.status, v.retests_needed) == ("retest", 1)
+        v, action = intake.record_rapid(conn, "L1", "QC", MONDAY + 30, "52")
+        assert (v.status, v.discordant, action.kind) == ("pass", True, "add")
+        assert action.lot.id == "L1" and action.hall == "A"
+        assert intake.record(conn, "L1")["status"] == "released"  # type: ignore[index]
+        v, action = intake.record_rapid(conn, "L2", "QC", MONDAY + 40, "50")
+        intake.record_rapid(conn, "L2", "QC", MONDAY + 50, "50")
+        v, action = intake.record_rapid(conn, "L2", "QC", MONDAY + 60, "99.5")
+        assert (v.status, action.kind) == ("fail", "block")
+        record = intake.record(conn, "L2")
+        assert record is not None and record["status"] == "blocked"
+        assert [f["supplier"] for f in intake.flagged(conn)] == ["S02"]
+        with pytest.raises(intake.IntakeProblem) as e:
+            intake.record_rapid(conn, "L2", "QC", MONDAY + 70, "1")
+        assert e.value.code == "lot_blocked"
+        with pytest.raises(intake.IntakeProblem) as e:
+            intake.record_rapid(conn, "L9", "QC", MONDAY + 70, "1")
+        assert e.value.code == "unknown_lot"
+
+
+def test_lab_on_a_released_lot_blocks_it_without_re_adding(db: sa.Engine) -> None:
+    with db.begin() as conn:
+        intake.receive(conn, lot("L1", variety="番茄"), "A", MONDAY, intake.Certificate("N"))
+        v, action = intake.record_lab(conn, "L1", "QC", MONDAY + 1, {"多菌灵": "3"})
+        assert (v.status, action.kind) == ("pass", "none")  # at the limit; already released
+        v, action = intake.record_lab(conn, "L1", "QC", MONDAY + 2, {"多菌灵": "3.01"})
+        assert (v.status, action.kind) == ("fail", "block")
+        assert "多菌灵 3.01>3" in action.reason
+        assert len(intake.record(conn, "L1")["tests"]) == 2  # type: ignore[index]
