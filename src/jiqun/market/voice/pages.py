@@ -28,9 +28,9 @@ from jiqun.observatory.errors import UserError
 WORDS: dict[str, tuple[str, str]] = {
     "voice_title": ("语音报价查询", "Voice price query"),
     "voice_hint": (
-        "说出或输入品种、等级和日期，例如“黄瓜 一级 今天”；不说等级查全部等级，不说日期查今天",
-        "Say or type variety, grade and day, e.g. “黄瓜 一级 今天”; no grade means all "
-        "grades, no day means today",
+        "输入品种、等级和日期，例如“黄瓜 一级 今天”；不写等级查全部等级，不写日期查今天",
+        "Type variety, grade and day, e.g. “黄瓜 一级 今天”; no grade means all grades, "
+        "no day means today",
     ),
     "voice_question": ("问题", "Question"),
     "voice_ask": ("查询", "Ask"),
