@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from aiohttp import WSMsgType
 from itsdangerous import TimestampSigner
 
-from jiqun.market.service import users
+from jiqun.market.service import staff, users
 from jiqun.market.service.app import COOKIE, ROUTES
 from jiqun.market.service.openapi import DOCUMENT
 from jiqun.market.service.protocol import MAX_MESSAGE
@@ -193,7 +193,7 @@ def test_the_reserve_price_appears_nowhere(tmp_path: Path) -> None:
 
 
 def test_openapi_describes_every_api_route() -> None:
-    api = {(m.lower(), p) for m, p, _ in ROUTES if p.startswith("/api/")}
+    api = {(m.lower(), p) for m, p, _ in ROUTES + staff.ROUTES if p.startswith("/api/")}
     described = {(m, p) for p, ops in DOCUMENT["paths"].items() for m in ops}
     assert api == described
     assert SECRET  # the fixtures' key is long enough for SessionSigner

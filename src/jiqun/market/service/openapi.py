@@ -277,3 +277,161 @@ DOCUMENT: dict[str, Any] = {
         },
     },
 }
+
+
+# ---------------------------------------------------------------------------- staff consoles
+# (jiqun.market.service.staff: cashier, auctioneer, supplier, admin)
+
+IDEMPOTENCY_KEY: dict[str, Any] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": (
+        "A client request id (1 to 128 printable ASCII characters; or the body's request_id). "
+        "A retry with the same id and body gets the first answer (header Idempotent-Replayed: "
+        "true) and acts no second time; the same id with another body is 409 "
+        "idempotency_conflict."
+    ),
+    "schema": {"type": "string", "maxLength": 128},
+}
+
+
+def _param(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def _body(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    schema = {"type": "object", "required": required, "properties": properties}
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
+def _get(summary: str, *params: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "get": {
+            "summary": summary,
+            "parameters": list(params),
+            "responses": {"200": _json({"type": "object"}), "401": ERROR, "403": ERROR},
+        }
+    }
+
+
+def _post(
+    summary: str,
+    body: dict[str, Any] | None,
+    *params: dict[str, Any],
+    ok: str = "200",
+) -> dict[str, Any]:
+    op: dict[str, Any] = {
+        "summary": summary,
+        "parameters": [*params, IDEMPOTENCY_KEY],
+        "security": CSRF,
+        "responses": {ok: _json({"type": "object"}), "409": ERROR, **STATE_CHANGING},
+    }
+    if body is not None:
+        op["requestBody"] = body
+    return {"post": op}
+
+
+_INT = {"type": "integer"}
+_STR = {"type": "string"}
+_CASH = _body({"member": _STR, "amount_fen": _INT, "request_id": _STR}, ["member", "amount_fen"])
+
+STAFF_PATHS: dict[str, Any] = {
+    "/api/cashier/members": _get("Members with balances, suspension, limits, cards (cashier)"),
+    "/api/cashier/deposits": _post("A deposit into a buyer's wallet; its receipt (cashier)", _CASH),
+    "/api/cashier/withdrawals": _post(
+        "A withdrawal from a buyer's wallet, never below zero (cashier)", _CASH
+    ),
+    "/api/cashier/payouts": _post(
+        "A payout of a supplier's proceeds, never below zero (cashier)", _CASH
+    ),
+    "/api/cashier/cards": _post(
+        "Issue a one-card card with its deposit (押金) (cashier)",
+        _body(
+            {"member": _STR, "card_no": _STR, "deposit_fen": _INT},
+            ["member", "card_no", "deposit_fen"],
+        ),
+        ok="201",
+    ),
+    "/api/members/{member}/statement": _get(
+        "A member's statement, each fee on its own line (cashier, admin, the member)",
+        _param("member"),
+    ),
+    "/api/receipts/{key}": _get(
+        "One transaction as a receipt (cashier, admin, a member it concerns)", _param("key")
+    ),
+    "/api/auctioneer/halls/{hall}": _get(
+        "The hall with its whole lot queue, reserve prices and clock (auctioneer)", *HALL
+    ),
+    "/api/auctioneer/halls/{hall}/presses": _get(
+        "The hall's latest presses from the journal, and whether they bought (auctioneer)",
+        *HALL,
+    ),
+    "/api/halls/{hall}/pause": _post("Hold the hall: a running clock stops unsold", None, *HALL),
+    "/api/halls/{hall}/resume": _post("Release the hall: a held round starts now", None, *HALL),
+    "/api/halls/{hall}/clock": _post(
+        "The clock's speed (ms per tick) and step (fen) from the next round on (auctioneer)",
+        _body({"tick_ms": _INT, "step_fen": _INT}, ["tick_ms", "step_fen"]),
+        *HALL,
+    ),
+    "/api/halls/{hall}/queue": _post(
+        "Reorder the lots not started yet (all of them, once each) (auctioneer)",
+        _body({"lots": {"type": "array", "items": _STR}}, ["lots"]),
+        *HALL,
+    ),
+    "/api/halls/{hall}/lots/{lot}/withdraw": _post(
+        "Withdraw a lot before its first round (auctioneer)", None, *HALL, _param("lot")
+    ),
+    "/api/catalogue": _get("Varieties, grades and package codes with standard net weights"),
+    "/api/supplier/lots": _get("The supplier's lots, sales and proceeds (supplier)"),
+    "/api/supplier/halls/{hall}/lots": _post(
+        "Register a lot from the catalogue (through the lot API) (supplier)",
+        {"required": True, "content": {"application/json": {"schema": _ref("NewLot")}}},
+        *HALL,
+        ok="201",
+    ),
+    "/api/admin/users": {
+        **_get("Every login, its role and a member's account (admin)"),
+        **_post(
+            "Add a login; a buyer may get a daily purchase limit (admin)",
+            _body(
+                {
+                    "user": _STR,
+                    "role": _STR,
+                    "password": _STR,
+                    "name": _STR,
+                    "daily_limit_fen": _INT,
+                },
+                ["user", "role", "password"],
+            ),
+            ok="201",
+        ),
+    },
+    "/api/admin/users/{user}/disabled": _post(
+        "Disable or enable a login (admin)",
+        _body({"disabled": {"type": "boolean"}}, ["disabled"]),
+        _param("user"),
+    ),
+    "/api/admin/members/{member}/suspension": _post(
+        "Suspend or reinstate a member: a suspended buyer's presses are refused (admin)",
+        _body({"suspended": {"type": "boolean"}}, ["suspended"]),
+        _param("member"),
+    ),
+    "/api/admin/catalogue": _post(
+        "Add a variety, grade or package code to the catalogue (admin)",
+        _body(
+            {
+                "kind": {"type": "string", "enum": ["variety", "grade", "package"]},
+                "code": _STR,
+                "name": _STR,
+                "category": _STR,
+                "standard_code": _STR,
+                "net_g": _INT,
+            },
+            ["kind", "code"],
+        ),
+        ok="201",
+    ),
+    "/api/admin/fees": _get("Each hall's fees and clock settings (fixed with the hall)"),
+}
+DOCUMENT["paths"].update(STAFF_PATHS)
