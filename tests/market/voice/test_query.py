@@ -28,6 +28,10 @@ def parsed(text: str, **kw: object) -> tuple[str, str | None, date, int | None]:
         "请问今天黄瓜一级多少钱？",
         "黄瓜 一级品 今儿个",
         " 黄瓜 一级 ",
+        "黄 瓜 一 级 今 天",  # a recogniser's spaces inside words
+        "黄瓜-一级-今天",
+        "今天黄瓜一级的均价是多少",
+        "现在黄瓜一级每斤多少钱",
     ],
 )
 def test_order_spaces_fillers_and_grade_aliases(text: str) -> None:

@@ -56,7 +56,7 @@ _DATES = (
     re.compile(r"(?<!\d)(?P<m>\d{1,2})[-/](?P<d>\d{1,2})(?!\d)"),
     re.compile(rf"(?P<d>{_NUM})[日号]"),
 )
-_SEPARATORS = re.compile(r"[\s,，。.、;；:：!！?？~～…\"'“”‘’()（）\[\]【】]+")
+_SEPARATORS = re.compile(r"[\s,，。.、;；:：!！?？~～…\"'“”‘’()（）\[\]【】/_|+·-]+")
 
 
 def _number(text: str) -> int:
@@ -194,7 +194,12 @@ def parse_query(
         while (match := pattern.search(cleaned)) is not None:
             days.append((_resolve(match, today), None, match.group(0)))
             cleaned = cleaned[: match.start()] + " " + cleaned[match.end() :]
-    found, unknown = _tokens(cleaned, _vocabulary(known, grades))
+    vocab = _vocabulary(known, grades)
+    found, unknown = _tokens(cleaned, vocab)
+    if unknown:  # "黄 瓜 一 级": a recogniser's spaces inside words
+        joined, still = _tokens(re.sub(r"\s+", "", cleaned), vocab)
+        if not still:
+            found, unknown = joined, still
     if unknown:
         listed = "、".join(f"“{u}”" for u in unknown)
         raise QueryProblem(
