@@ -20,9 +20,11 @@ oversampling of new and flagged suppliers can be measured against ``base_rate``.
 
 from __future__ import annotations
 
+import csv
 import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 DAY_MS = 86_400_000
 WEEK_MS = 7 * DAY_MS
@@ -179,3 +181,38 @@ class SamplingPlan:
 
     def run(self, arrivals: Iterable[Arrival]) -> list[Draw]:
         return [self.consider(a) for a in arrivals]
+
+
+def read_arrivals(path: Path) -> list[Arrival]:
+    """Arrivals from a CSV with columns lot, supplier, variety, time (ms, a date or a date and
+    time, China Standard Time), sorted by time; a bad row is an error naming it."""
+    from jiqun.market.texts import MarketProblem, parse_time
+
+    text = path.read_text(encoding="utf-8-sig")
+    reader = csv.DictReader(text.splitlines())
+    missing = [
+        c for c in ("lot", "supplier", "variety", "time") if c not in (reader.fieldnames or [])
+    ]
+    if missing:
+        raise MarketProblem(
+            f"{path.name}：缺少必需的列：{'、'.join(missing)}",
+            f"{path.name}: required columns missing: {', '.join(missing)}",
+        )
+    out = []
+    for row_no, row in enumerate(reader, start=2):
+        values = {k: (row.get(k) or "").strip() for k in ("lot", "supplier", "variety", "time")}
+        for k, v in values.items():
+            if not v:
+                raise MarketProblem(
+                    f"{path.name} 第{row_no}行，字段“{k}”为空",
+                    f"{path.name} row {row_no}, field '{k}' is empty",
+                )
+        try:
+            at = parse_time(values["time"])
+        except MarketProblem as e:
+            raise MarketProblem(
+                f"{path.name} 第{row_no}行，字段“time”：{e.zh}",
+                f"{path.name} row {row_no}, field 'time': {e.en}",
+            ) from None
+        out.append(Arrival(values["lot"], values["supplier"], values["variety"], at))
+    return sorted(out, key=lambda a: a.at_ms)
