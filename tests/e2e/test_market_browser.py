@@ -24,6 +24,7 @@ from jiqun.market.service.app import Service, build_app, service_of
 from jiqun.market.service.consoles import yuan_text
 
 CHROMIUM = "/usr/bin/chromium"
+WAIT_MS = 20_000  # generous: a loaded 2-core CI machine renders slowly
 FLAGS = ["--headless=new", "--no-sandbox", "--disable-background-networking"]
 HALL = "1"
 # A slow clock (1 fen every 200 ms from 6.00 元/kg) so that a browser has time to press.
@@ -60,9 +61,14 @@ async def _market(service: Service) -> None:
     await service.runner.submit(HALL, lambda now: AddLot(now, LOT))
 
 
-async def _login(browser: Browser, url: str, user: str, target: str) -> Page:
+async def _page(browser: Browser) -> Page:
     context = await browser.new_context(locale="zh-CN")
-    page = await context.new_page()
+    context.set_default_timeout(WAIT_MS)
+    return await context.new_page()
+
+
+async def _login(browser: Browser, url: str, user: str, target: str) -> Page:
+    page = await _page(browser)
     await page.goto(f"{url}/login?next={target}")
     await page.fill("input[name=user]", user)
     await page.fill("input[name=password]", PASSWORD)
@@ -81,10 +87,11 @@ async def _scenario(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{port}"
     try:
         await _market(service_of(app))
+        expect.set_options(timeout=WAIT_MS)
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
             try:
-                board = await (await browser.new_context()).new_page()
+                board = await _page(browser)
                 await board.goto(f"{url}/board/{HALL}")
                 await expect(board.locator("#f-id")).to_have_text("L001")
 
