@@ -431,3 +431,39 @@ def test_upload_limit_is_enforced_while_streaming(
 
     status, text = asyncio.run(go())
     assert status == 413 and "上传的文件太大（上限0.05MB）" in text
+
+
+def test_downloaded_docx_looks_right(visit: dict[str, Reply]) -> None:
+    """A4 pages, East Asian fonts that Word will use (no theme font overriding them), bordered
+    tables filling the text width with a repeated header row and right-aligned numbers, and
+    charts no wider than the text."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml.ns import qn
+    from docx.shared import Cm
+
+    document = Docx(io.BytesIO(visit["docx"].body))
+    widths = []
+    for section in document.sections:
+        size = sorted((section.page_width, section.page_height))
+        assert abs(size[0] - Cm(21)) < Cm(0.01) and abs(size[1] - Cm(29.7)) < Cm(0.01)
+        widths.append(section.page_width - section.left_margin - section.right_margin)
+    for name, font in (("Normal", "宋体"), ("Heading 1", "黑体"), ("Title", "黑体")):
+        fonts = document.styles[name].element.rPr.find(qn("w:rFonts"))
+        assert fonts.get(qn("w:eastAsia")) == font
+        assert fonts.get(qn("w:eastAsiaTheme")) is None
+    defaults = document.styles.element.find(qn("w:docDefaults"))
+    assert defaults.find(".//" + qn("w:lang")).get(qn("w:eastAsia")) == "zh-CN"
+    assert len(document.tables) >= 3  # clusters, towns, industries
+    for table in document.tables:
+        assert table.style.name == "Table Grid"
+        assert table.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
+        total = sum(c.width for c in table.rows[0].cells)
+        assert any(abs(total - w) < Cm(0.1) for w in widths)
+    clusters = next(t for t in document.tables if t.rows[0].cells[0].text == "产业集群")
+    revenue = [c.text for c in clusters.rows[0].cells].index("主营业务收入（万元）")
+    for row in clusters.rows[1:]:
+        assert row.cells[revenue].paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.RIGHT
+        assert row.cells[0].paragraphs[0].alignment != WD_ALIGN_PARAGRAPH.RIGHT
+    assert len(document.inline_shapes) >= 2
+    for shape in document.inline_shapes:
+        assert shape.width <= max(widths)

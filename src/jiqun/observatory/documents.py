@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import xlsxwriter
 
@@ -477,6 +478,8 @@ def write_pdf(doc: Document, path: Path) -> None:
         if not portrait:
             pdf.add_page(orientation="portrait")
             portrait = True
+        if pdf.get_y() > pdf.page_break_trigger - 40:  # keep a heading with what follows
+            pdf.add_page(orientation="portrait")
         pdf.set_font("cjk", size=14)
         pdf.multi_cell(
             0, 9, section.title, wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN, new_y=YPos.NEXT
@@ -492,11 +495,8 @@ def write_pdf(doc: Document, path: Path) -> None:
                     pdf.cell(pdf.epw, 6.4, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
                 pdf.ln(1.5)
             elif isinstance(block, Chart):
-                width = min(pdf.epw, block.width_in * 25.4 * 0.8)
-                height = width * block.height_in / block.width_in
-                if height > pdf.eph * 0.9:
-                    height = pdf.eph * 0.9
-                    width = height * block.width_in / block.height_in
+                w_in, h_in = fit_chart(block, pdf.epw / 25.4, pdf.eph * 0.9 / 25.4)
+                width, height = w_in * 25.4, h_in * 25.4
                 if pdf.get_y() + height > pdf.page_break_trigger:
                     pdf.add_page(orientation="portrait" if portrait else "landscape")
                 pdf.image(io.BytesIO(block.png), x=(pdf.w - width) / 2, w=width, h=height)
@@ -508,6 +508,8 @@ def write_pdf(doc: Document, path: Path) -> None:
                 elif not block.wide and not portrait:
                     pdf.add_page(orientation="portrait")
                     portrait = True
+                if pdf.get_y() > pdf.page_break_trigger - 25:  # a title and a few rows
+                    pdf.add_page(orientation="portrait" if portrait else "landscape")
                 pdf.set_font("cjk", size=10.5)
                 pdf.multi_cell(
                     0, 7, block.title, wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN, new_y=YPos.NEXT
@@ -535,42 +537,179 @@ def write_pdf(doc: Document, path: Path) -> None:
     pdf.output(str(path))
 
 
-def _docx_font(run_properties: object, name: str) -> None:
+def png_size(png: bytes) -> tuple[int, int]:
+    """Width and height in pixels of a PNG (its IHDR chunk). The chart's figure size is not
+    the picture's: ``bbox_inches="tight"`` crops it."""
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+def fit_chart(chart: Chart, width: float, height: float, scale: float = 0.8) -> tuple[float, float]:
+    """The chart's size on the page (any unit): its natural size × ``scale`` in inches,
+    shrunk to fit ``width`` × ``height`` given in inches, keeping the picture's proportions."""
+    px_w, px_h = png_size(chart.png)
+    w = min(width, chart.width_in * scale)
+    h = w * px_h / px_w
+    if h > height:
+        h = height
+        w = h * px_w / px_h
+    return w, h
+
+
+# DOCX: A4 as in Chinese offices, 宋体 for text and 黑体 for headings (the names Word knows
+# on a Chinese system), East Asian language zh-CN so that Word breaks and spaces Chinese lines.
+A4_CM = (21.0, 29.7)
+MARGINS_CM = (2.2, 2.5)  # left and right, top and bottom
+HEADING_STYLES = ("Title", "Heading 1", "Heading 2")
+HEADING_SIZES = {"Title": 18, "Heading 1": 15, "Heading 2": 11.5}
+
+
+def _east_asian_font(rpr: Any, name: str) -> None:
+    """Set the East Asian font of a run properties element (``w:rFonts/@w:eastAsia``). A
+    theme font (``w:eastAsiaTheme``, which python-docx's template puts on its headings) would
+    win over it, so it is removed."""
     from docx.oxml.ns import qn
 
-    fonts = run_properties.get_or_add_rFonts()  # type: ignore[attr-defined]
+    fonts = rpr.get_or_add_rFonts()
+    for attribute in ("w:eastAsiaTheme", "w:hint"):
+        fonts.attrib.pop(qn(attribute), None)
     fonts.set(qn("w:eastAsia"), name)
 
 
-def write_docx(doc: Document, path: Path, font_name: str = "宋体") -> None:
-    from docx import Document as Docx
-    from docx.enum.section import WD_ORIENT, WD_SECTION
-    from docx.enum.table import WD_TABLE_ALIGNMENT
+def _docx_styles(document: Any, body_font: str, heading_font: str) -> None:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Pt, RGBColor
+
+    defaults = document.styles.element.find(qn("w:docDefaults"))
+    rpr = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    _east_asian_font(rpr, body_font)
+    lang = rpr.find(qn("w:lang"))
+    if lang is None:
+        lang = OxmlElement("w:lang")
+        rpr.append(lang)
+    lang.set(qn("w:eastAsia"), "zh-CN")
+    normal = document.styles["Normal"]
+    _east_asian_font(normal.element.get_or_add_rPr(), body_font)
+    normal.font.size = Pt(10.5)
+    for name in HEADING_STYLES:
+        style = document.styles[name]
+        _east_asian_font(style.element.get_or_add_rPr(), heading_font)
+        style.font.color.rgb = RGBColor(0, 0, 0)
+        style.font.size = Pt(HEADING_SIZES[name])
+    title = document.styles["Title"].element
+    borders = title.find(qn("w:pPr")).find(qn("w:pBdr"))
+    if borders is not None:  # the template's blue rule under the title
+        borders.getparent().remove(borders)
+
+
+def _page(section: Any, landscape: bool) -> tuple[float, float]:
+    """Lay out a DOCX section as A4 (portrait or landscape); its text width and height in
+    inches."""
+    from docx.enum.section import WD_ORIENT
+    from docx.shared import Cm
+
+    short, long_ = A4_CM
+    width, height = (long_, short) if landscape else (short, long_)
+    section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = Cm(width), Cm(height)
+    section.left_margin = section.right_margin = Cm(MARGINS_CM[0])
+    section.top_margin = section.bottom_margin = Cm(MARGINS_CM[1])
+    return (width - 2 * MARGINS_CM[0]) / 2.54, (height - 2 * MARGINS_CM[1]) / 2.54
+
+
+def _shade(cell: Any, fill: str) -> None:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    shading = OxmlElement("w:shd")
+    shading.set(qn("w:val"), "clear")
+    shading.set(qn("w:color"), "auto")
+    shading.set(qn("w:fill"), fill)
+    cell._tc.get_or_add_tcPr().append(shading)
+
+
+def _docx_table(document: Any, block: Table, text_width_in: float) -> None:
+    """A bordered table filling the text width in the block's proportions: the header row
+    shaded, bold and repeated on every page, numbers right-aligned, the total row bold."""
+    from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Cm, Inches, Pt
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Inches, Pt
+
+    grid = document.add_table(rows=1 + len(block.rows), cols=len(block.headers))
+    grid.style = "Table Grid"
+    grid.alignment = WD_TABLE_ALIGNMENT.CENTER
+    grid.autofit = False
+    widths = [Inches(w) for w in _pdf_widths(block, text_width_in)]
+    for column, width in zip(grid.columns, widths, strict=True):
+        column.width = width
+    margins = OxmlElement("w:tblCellMar")  # a little air above and below the cell text
+    for side, twips in (("top", 20), ("left", 60), ("bottom", 20), ("right", 60)):
+        margin = OxmlElement(f"w:{side}")
+        margin.set(qn("w:w"), str(twips))
+        margin.set(qn("w:type"), "dxa")
+        margins.append(margin)
+    grid._tbl.tblPr.append(margins)
+    header = OxmlElement("w:tblHeader")
+    header.set(qn("w:val"), "true")
+    grid.rows[0]._tr.get_or_add_trPr().append(header)
+    size = Pt(7.5 if block.wide else 9)
+    last = len(block.rows)
+    # Row by row: Table.cell(i, j) walks the whole table each time (quadratic).
+    lines = zip(grid.rows, [block.headers, *block.rows], strict=True)
+    for i, (line, row) in enumerate(lines):
+        for j, (cell, text) in enumerate(zip(line.cells, row, strict=True)):
+            cell.width = widths[j]
+            if i == 0:
+                _shade(cell, "E6E6E6")
+            elif block.total and i == last:
+                _shade(cell, "F3F3F3")
+            cell.vertical_alignment = (
+                WD_CELL_VERTICAL_ALIGNMENT.CENTER if i == 0 else WD_CELL_VERTICAL_ALIGNMENT.TOP
+            )
+            paragraph = cell.paragraphs[0]
+            paragraph.paragraph_format.space_after = Pt(0)
+            paragraph.paragraph_format.first_line_indent = Pt(0)
+            if i == 0:
+                paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            elif j not in block.left:
+                paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+            run = paragraph.add_run(text)
+            run.font.size = size
+            run.font.bold = i == 0 or (block.total and i == last)
+
+
+def write_docx(
+    doc: Document, path: Path, font_name: str = "宋体", heading_font: str = "黑体"
+) -> None:
+    """The report as a Word document: A4, wide tables on landscape pages, charts fitted to
+    the page, Chinese text in ``font_name`` and headings in ``heading_font`` (w:eastAsia)."""
+    from docx import Document as Docx
+    from docx.enum.section import WD_SECTION
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Inches, Pt, RGBColor
 
     cjk_font()  # the charts need it: fail before writing anything
     document = Docx()
-    for style_name in ("Normal", "Title", "Heading 1", "Heading 2"):
-        style = document.styles[style_name]
-        _docx_font(style.element.get_or_add_rPr(), font_name)
-    document.styles["Normal"].font.size = Pt(10.5)
-    first = document.sections[0]
-    first.left_margin = first.right_margin = Cm(2.2)
-    document.add_heading(doc.title, level=0)
+    _docx_styles(document, font_name, heading_font)
+    document.core_properties.title = doc.title
+    document.core_properties.author = "jiqun"
+    text_width, text_height = _page(document.sections[0], landscape=False)
+    document.add_heading(doc.title, level=0).alignment = WD_ALIGN_PARAGRAPH.CENTER
     if doc.meta:
-        document.add_paragraph(doc.meta)
+        meta = document.add_paragraph()
+        meta.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        run = meta.add_run(doc.meta)
+        run.font.size = Pt(9)
+        run.font.color.rgb = RGBColor(0x66, 0x66, 0x66)
     landscape = False
 
     def orient(wide: bool) -> None:
-        nonlocal landscape
+        nonlocal landscape, text_width, text_height
         if wide == landscape:
             return
-        section = document.add_section(WD_SECTION.NEW_PAGE)
-        section.orientation = WD_ORIENT.LANDSCAPE if wide else WD_ORIENT.PORTRAIT
-        width, height = section.page_width, section.page_height
-        if width is not None and height is not None and (width < height) == wide:
-            section.page_width, section.page_height = height, width
+        text_width, text_height = _page(document.add_section(WD_SECTION.NEW_PAGE), wide)
         landscape = wide
 
     for section in doc.sections:
@@ -582,27 +721,13 @@ def write_docx(doc: Document, path: Path, font_name: str = "宋体") -> None:
                 paragraph = document.add_paragraph(block)
                 paragraph.paragraph_format.first_line_indent = Pt(21)
             elif isinstance(block, Chart):
-                width = min(6.3 if not landscape else 9.0, block.width_in * 0.8)
+                width, _ = fit_chart(block, text_width, text_height * 0.85)
                 document.add_picture(io.BytesIO(block.png), width=Inches(width))
                 document.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
             else:
                 orient(block.wide)
-                document.add_heading(block.title, level=2)
-                grid = document.add_table(rows=1 + len(block.rows), cols=len(block.headers))
-                grid.style = "Table Grid"
-                grid.alignment = WD_TABLE_ALIGNMENT.CENTER
-                size = Pt(7.5 if block.wide else 9)
-                # Row by row: Table.cell(i, j) walks the whole table each time (quadratic).
-                lines = zip(grid.rows, [block.headers, *block.rows], strict=True)
-                for i, (line, row) in enumerate(lines):
-                    for j, (cell, text) in enumerate(zip(line.cells, row, strict=True)):
-                        cell.text = text
-                        paragraph = cell.paragraphs[0]
-                        if i and j not in block.left:
-                            paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-                        for run in paragraph.runs:
-                            run.font.size = size
-                            run.font.bold = i == 0 or (block.total and i == len(block.rows))
+                document.add_heading(block.title, level=2).paragraph_format.keep_with_next = True
+                _docx_table(document, block, text_width)
                 document.add_paragraph()
     document.save(str(path))
 
