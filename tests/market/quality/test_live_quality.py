@@ -209,7 +209,7 @@ def test_mrl_api(sqlite_url: str) -> None:
             c = await env.client()
             r = await c.get("/api/quality/mrl", params={"pesticide": "氧乐果", "food": "西红柿"})
             data = await r.json()
-            assert data["limit_mg_kg"] == "0.02" and data["matched"] == "蔬菜"
+            assert data["limit_mg_kg"] == 0.02 and data["matched"] == "蔬菜"
             r = await c.get("/api/quality/mrl", params={"pesticide": "毒死", "food": "番茄"})
             assert r.status == 404 and "毒死蜱" in (await r.json())["suggestions"]
 

@@ -108,13 +108,15 @@ def test_loader_duplicate_row(tmp_path: Path) -> None:
 
 def test_loader_negative_and_bad_numbers(tmp_path: Path) -> None:
     rows = (
-        "甲,黄瓜,-0.1,,GB 2763,4.1,2021,\n甲,菠菜,abc,,GB 2763,4.1,2021,\n乙,黄瓜,0,,GB,4.2,2021,\n"
+        "甲,黄瓜,-0.1,,GB 2763,4.1,2021,\n甲,菠菜,abc,,GB 2763,4.1,2021,\n"
+        "乙,黄瓜,0,,GB,4.2,2021,\n乙,菠菜,0.1234567,,GB,4.2,2021,\n"
     )
     ps = problems(tmp_path, limits=HEADER + rows)
     assert [(p.row, p.field, p.value) for p in ps] == [
         (2, "limit_mg_kg", "-0.1"),
         (3, "limit_mg_kg", "abc"),
         (4, "limit_mg_kg", "0"),
+        (5, "limit_mg_kg", "0.1234567"),
     ]
     assert "负" in ps[0].zh and "negative" in ps[0].en
 
@@ -182,7 +184,7 @@ def test_command_text_json_and_errors(tmp_path: Path, monkeypatch: pytest.Monkey
         main, ["quality", "mrl", "pest-a", "spinach", "--format", "json", "--data", d]
     )
     data = json.loads(r.output)
-    assert data["limit_mg_kg"] == "1" and data["matched"] == "叶菜类蔬菜"
+    assert data["limit_mg_kg"] == 1 and data["matched"] == "叶菜类蔬菜"
     assert data["source"] == {"standard": "GB 2763", "clause": "4.1", "year": 2021}
     r = runner.invoke(main, ["--lang", "en", "quality", "mrl", "甲", "西瓜", "--data", d])
     assert r.exit_code == 2 and "no food '西瓜'" in r.output

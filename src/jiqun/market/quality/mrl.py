@@ -156,7 +156,8 @@ class Match:
             "pesticide_en": self.pesticide.name_en,
             "food": self.food.name,
             "food_en": self.food.name_en,
-            "limit_mg_kg": None if limit is None else str(limit.mg_per_kg),
+            # a JSON number written from the exact decimal (short decimals print exactly)
+            "limit_mg_kg": None if limit is None else _number(limit.mg_per_kg),
             "matched": None if limit is None else limit.food,
             "except": [] if limit is None else list(limit.excepts),
             "source": None
@@ -165,7 +166,7 @@ class Match:
             "notes": "" if limit is None else limit.notes,
             "path": list(self.path),
             "skipped": [
-                {"category": s.food, "limit_mg_kg": str(s.mg_per_kg), "except": list(s.excepts)}
+                {"category": s.food, "limit_mg_kg": _number(s.mg_per_kg), "except": list(s.excepts)}
                 for s in self.skipped
             ],
         }
@@ -279,6 +280,17 @@ class MrlTable:
                 continue
             return Match(p, f, limit, path, tuple(skipped))
         return Match(p, f, None, path, tuple(skipped))
+
+
+def _number(d: Decimal) -> int | float:
+    """An exact decimal as a JSON number: an int when whole, else the float whose shortest
+    repr is the same decimal (true of every limit in the table: a few significant digits)."""
+    if d == d.to_integral_value():
+        return int(d)
+    f = float(d)
+    if Decimal(repr(f)) != d:
+        raise ValueError(f"{d} has no exact short float form")
+    return f
 
 
 def _key(name: str) -> str:
@@ -512,6 +524,9 @@ def _limits(
                 ok = False
             elif value == 0:
                 bad(n, "limit_mg_kg", text, "限量必须大于 0", "a limit must be above 0")
+                ok = False
+            elif len(value.as_tuple().digits) > 6:
+                bad(n, "limit_mg_kg", text, "有效数字过多（至多 6 位）", "more than 6 digits")
                 ok = False
         excepts = _split(row.get("except", ""), EXCEPT_SEP)
         for e in excepts:

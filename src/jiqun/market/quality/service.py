@@ -41,9 +41,22 @@ async def take_in(
         certificate = intake.Certificate.parse(data)
     except intake.IntakeProblem as e:
         raise Refused(400, e.code) from None
+    record = await receive(service, hall, lot, certificate)
+    await service.audit(
+        actor, "lot_add", {"hall": hall, "lot": lot.id, "quality": record["status"]}
+    )
+    body = {"lot": protocol.lot_public(lot), "quality": public_quality(record)}
+    return web.json_response(body, status=201 if record["status"] == intake.RELEASED else 202)
+
+
+async def receive(
+    service: Service, hall: str, lot: Lot, certificate: intake.Certificate | None
+) -> dict[str, Any]:
+    """Take a lot in and, when it is released (a certificate), put it on ``hall``'s clock.
+    Also for scripts that fill a market (a demo's lots with their certificates)."""
     at = service.runner.now()
 
-    def receive(m: DurableMarket) -> dict[str, Any]:
+    def take(m: DurableMarket) -> dict[str, Any]:
         member = m.accounts.members.get(lot.supplier)
         if member is None or member.role is not Role.SUPPLIER:
             raise Refused(400, "unknown_supplier")
@@ -57,7 +70,7 @@ async def take_in(
         except intake.IntakeProblem as e:
             raise Refused(409, e.code) from None
 
-    record = await service.runner.call(receive)
+    record = await service.runner.call(take)
     if record["status"] == intake.RELEASED:
         try:
             outputs = await service.runner.submit(hall, lambda now: AddLot(now, lot))
@@ -66,11 +79,7 @@ async def take_in(
             raise Refused(400, "bad_lot") from None
         if any(isinstance(o, CommandRefused) for o in outputs):
             raise Refused(409, "lot_blocked")
-    await service.audit(
-        actor, "lot_add", {"hall": hall, "lot": lot.id, "quality": record["status"]}
-    )
-    body = {"lot": protocol.lot_public(lot), "quality": public_quality(record)}
-    return web.json_response(body, status=201 if record["status"] == intake.RELEASED else 202)
+    return record
 
 
 def _forget(m: DurableMarket, lot_id: str) -> None:
