@@ -237,6 +237,10 @@ def _trace(code: str) -> Any:
             if record is None:
                 return None
             record["sales"] = _sales(conn, record["lot_id"], record["received_at_ms"])
+            name = conn.execute(
+                sa.select(t.users.c.name).where(t.users.c.id == record["supplier"])
+            ).scalar()
+            record["supplier_name"] = name or ""
         record["on_clock"] = None
         engine = m.halls.get(record["hall"])
         if engine is not None:
@@ -285,6 +289,7 @@ def public_trace(record: dict[str, Any]) -> dict[str, Any]:
     return {
         "trace_code": record["trace_code"],
         "lot": lot,
+        "supplier_name": record["supplier_name"],
         "status": record["status"],
         "certificate": record["certificate"],
         "received_at_ms": record["received_at_ms"],
