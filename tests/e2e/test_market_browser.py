@@ -147,3 +147,80 @@ async def _scenario(tmp_path: Path) -> None:
 
 def test_buyer_presses_board_and_receipt_show_the_sale(tmp_path: Path) -> None:
     asyncio.run(asyncio.wait_for(_scenario(tmp_path), 90))
+
+
+def _watch(page: Page, errors: list[str]) -> None:
+    """Collect the page's script errors in ``errors`` as they happen."""
+    page.on("pageerror", lambda e: errors.append(str(e)))
+
+
+async def _consoles(tmp_path: Path) -> None:
+    app = build_app(f"sqlite:///{tmp_path / 'market.db'}", "s" * 40, halls={HALL: (CLOCK, FEES)})
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    try:
+        service = service_of(app)
+        await _market(service)
+        await service.add_user("ADM", "admin", PASSWORD, hall=HALL)
+        expect.set_options(timeout=WAIT_MS)
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+            try:
+                # the supplier registers a lot from the catalogue, with its certificate
+                supplier = await _login(browser, url, "S01", "/supplier")
+                errors: list[str] = []
+                _watch(supplier, errors)
+                form = supplier.locator("#register")
+                await expect(form.locator("select[name=package] option")).not_to_have_count(0)
+                await form.locator("select[name=variety]").select_option("番茄")
+                await form.locator("select[name=grade]").select_option("特级")
+                await form.locator("select[name=package]").select_option("纸箱5kg")
+                await form.locator("input[name=units]").fill("40")
+                await form.locator("input[name=start]").fill("5.20")
+                await form.locator("input[name=reserve]").fill("3.5")
+                await form.locator("input[name=certificate_no]").fill("HG-2026-001")
+                await form.locator("button[type=submit]").click()
+                await expect(supplier.locator("#message")).to_contain_text("成功")
+                await expect(supplier.locator("#lots")).to_contain_text("番茄")
+                await expect(supplier.locator("#lots")).to_contain_text("纸箱5kg")
+
+                # the auctioneer sees it in the queue with its reserve, and withdraws it
+                auctioneer = await _login(browser, url, "AUC", "/auctioneer")
+                _watch(auctioneer, errors)
+                row = auctioneer.locator("#queue tr", has_text="番茄")
+                await expect(row).to_contain_text("5.20元")
+                await expect(row).to_contain_text("3.50元")
+                await row.locator("[data-withdraw]").click()
+                await expect(row).to_contain_text("流拍")
+
+                # the administrator suspends the buyer
+                admin = await _login(browser, url, "ADM", "/admin")
+                _watch(admin, errors)
+                b01 = admin.locator("#users tr", has_text="B01")
+                await b01.locator("[data-suspend]").click()
+                await expect(b01).to_contain_text("已暂停")
+
+                # the cashier takes 1,234.50元 and prints its receipt
+                cashier = await _login(browser, url, "CASH", "/cashier")
+                _watch(cashier, errors)
+                await cashier.locator("#cash-member").select_option("B01")
+                await cashier.locator("#cash-amount").fill("1234.5")
+                await cashier.locator("#do-deposit").click()
+                await expect(cashier.locator("#message")).to_contain_text("1,234.50元")
+                await expect(cashier.locator("#members")).to_contain_text("11,234.50元")
+                href = await cashier.locator("#last-receipt").get_attribute("href")
+                assert href is not None
+                await cashier.goto(url + href)
+                await expect(cashier.locator("#receipt")).to_contain_text("存款")
+                await expect(cashier.locator("#receipt")).to_contain_text("1,234.50元")
+                assert errors == []
+            finally:
+                await browser.close()
+    finally:
+        await runner.cleanup()
+
+
+def test_consoles_in_the_browser(tmp_path: Path) -> None:
+    asyncio.run(asyncio.wait_for(_consoles(tmp_path), 120))

@@ -106,6 +106,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "cashier": ("收银员", "cashier"),
     "admin": ("管理员", "administrator"),
     "disabled": ("已停用", "disabled"),
+    "certificate_no": ("合格证编号", "Certificate no."),
+    "testing": ("待检测", "to be tested"),
 }
 
 KIND_WORDS = ("deposit", "withdrawal", "payout", "purchase", "sale", "card_deposit")

@@ -220,10 +220,16 @@
         start_price_fen: start, reserve_price_fen: reserve, origin: f.origin.value,
         category: (cat.varieties.find((v) => v.name === f.variety.value) || {}).category || "",
       };
+      if (f.certificate_no.value) body.certificate_no = f.certificate_no.value;
       const sig = JSON.stringify([f.hall.value, body]);
       if (!pending || pending.sig !== sig) pending = { sig, id: requestId(), lot: `${Date.now().toString(36).toUpperCase()}` };
       const done = await post(`/api/supplier/halls/${encodeURIComponent(f.hall.value)}/lots`, { ...body, id: pending.lot }, pending.id);
-      if (done) { pending = null; say(`${T.ok}: ${T.lot} ${done.lot.id}`); await refresh(); }
+      if (done) {
+        pending = null;
+        const testing = done.quality && done.quality.status === "testing";  // held by the testing centre (M8)
+        say(`${T.ok}: ${T.lot} ${done.lot.id}` + (testing ? ` · ${T.testing}` : ""));
+        await refresh();
+      }
     });
     await refresh();
     setInterval(refresh, 5000);
