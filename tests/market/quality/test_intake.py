@@ -112,3 +112,14 @@ def test_lab_on_a_released_lot_blocks_it_without_re_adding(db: sa.Engine) -> Non
         assert (v.status, action.kind) == ("fail", "block")
         assert "多菌灵 3.01>3" in action.reason
         assert len(intake.record(conn, "L1")["tests"]) == 2  # type: ignore[index]
+
+
+def test_inspector_work_comes_first(db: sa.Engine) -> None:
+    with db.begin() as conn:
+        intake.receive(conn, lot("L1"), "A", MONDAY, intake.Certificate("N1"), NO_RANDOM)
+        intake.receive(conn, lot("L2"), "A", MONDAY + 1, intake.Certificate("N2"), NO_RANDOM)
+        intake.receive(conn, lot("L3"), "A", MONDAY + 2, None, NO_RANDOM)
+        intake.receive(conn, lot("L4", "S02"), "A", MONDAY + 3, intake.Certificate("N4"), NO_RANDOM)
+        order = [x["lot_id"] for x in intake.pending(conn)]
+    # L3 waits for a test; L4 and L1 were drawn (coverage) and are untested; L2 was not drawn
+    assert order == ["L3", "L4", "L1", "L2"]

@@ -227,11 +227,20 @@ def _lot_row(conn: Connection, m: RowMapping) -> dict[str, Any]:
 
 
 def pending(conn: Connection, limit: int = 200) -> list[dict[str, Any]]:
-    """Lots waiting for a test, and released lots the plan drew (spot checks), newest first."""
+    """The newest lots taken in, the inspector's work first: lots waiting for a test, then
+    lots the plan drew and nobody tested yet (spot checks), then the rest, newest first."""
     rows = conn.execute(
         sa.select(quality_lots).order_by(quality_lots.c.received_at_ms.desc()).limit(limit)
     ).all()
-    return [_lot_row(conn, r._mapping) for r in rows]
+    lots = [_lot_row(conn, r._mapping) for r in rows]
+
+    def work(lot: dict[str, Any]) -> int:
+        if lot["status"] == TESTING:
+            return 0
+        drawn = bool(lot["sampling"] and lot["sampling"].get("drawn"))
+        return 1 if drawn and not lot["tests"] and lot["status"] == RELEASED else 2
+
+    return sorted(lots, key=work)  # stable: newest first within each group
 
 
 def flagged(conn: Connection) -> list[dict[str, Any]]:
