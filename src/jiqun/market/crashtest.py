@@ -419,6 +419,222 @@ def verify(url: str, seed: int, presses: int, result: HarnessResult) -> None:
             problems.append("the recovered state differs from the crash-free run of the day")
 
 
+# ---------------------------------------------------------------------------- the live server
+
+LIVE_SECRET = "jiqun-crash-test-session-key-" + "x" * 20  # sessions outlive a restart
+
+
+@dataclass
+class LiveCrashResult:
+    """What :func:`run_live_crash` saw and proved."""
+
+    kills: int = 0
+    loadtest: dict[str, Any] = field(default_factory=dict)
+    acked: list[dict[str, Any]] = field(default_factory=list)  # sales the buyers saw acked
+    acked_before_last_kill: int = 0
+    ledger_sales: int = 0
+    reconcile: dict[str, Any] = field(default_factory=dict)  # jiqun market reconcile --format json
+    seconds: float = 0.0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def prepare_live_market(folder: Path, buyers: int) -> str:
+    """A demo market on SQLite in ``folder`` (staff, suppliers, halls 1 and 2) with the load
+    test's ``buyers`` already registered; returns its URL. The caller picks the Argon2
+    parameters (the demo's are light: ``demo.light_passwords()``)."""
+    import asyncio
+
+    from jiqun.market.service import demo, loadtest
+
+    async def go() -> str:
+        server = await demo.start(folder, 0, bot_count=0, lots=4)
+        try:
+            for n in range(1, buyers + 1):
+                user = f"{loadtest.USER_PREFIX}{n:05d}"
+                await server.service.add_user(user, "buyer", demo.PASSWORD, "压力测试")
+        finally:
+            await server.close()
+        return f"sqlite:///{folder / demo.DB_NAME}"
+
+    return asyncio.run(go())
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _serve(url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
+    """``jiqun serve`` in a child process (the one that is killed)."""
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "jiqun", "serve", "--db", url, "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "JIQUN_SECRET": LIVE_SECRET, "PYTHONUNBUFFERED": "1"},
+        )
+
+
+async def _until_serving(base: str, child: subprocess.Popen[bytes], timeout_s: float) -> None:
+    import asyncio
+
+    import aiohttp
+
+    deadline = time.monotonic() + timeout_s
+    async with aiohttp.ClientSession() as http:
+        while time.monotonic() < deadline:
+            if child.poll() is not None:
+                raise RuntimeError(f"jiqun serve exited with {child.returncode}")
+            try:
+                async with http.get(f"{base}/api/halls") as r:
+                    if r.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+    raise RuntimeError(f"jiqun serve did not answer within {timeout_s:.0f} s")
+
+
+def run_live_crash(
+    workdir: Path,
+    *,
+    buyers: int = 30,
+    duration_s: float = 10.0,
+    kills: int = 1,
+    first_kill_s: float = 3.0,
+    seed: int = 1,
+    log: Callable[[str], None] = lambda _: None,
+) -> LiveCrashResult:
+    """kill -9 a live ``jiqun serve`` during a load test, ``kills`` times, restarting it each
+    time; then prove M6 on what the buyers saw.
+
+    The buyers (:mod:`~jiqun.market.service.bots`, real WebSocket clients) reconnect after each
+    kill with their sessions (the server's key is fixed) and go on from the ``state`` the new
+    server sends. At the end: every sale a buyer saw acknowledged is in the ledger (same buyer,
+    lot, quantity, price and amount, each ledger sale matched once); ``jiqun market reconcile``
+    passes (the journal sums to zero, every account equals its entries, sales equal their
+    postings); the recovered state equals a replay of the journal and the engines' balances the
+    ledger's; no lot sold more units than it had; and trading went on after the last restart.
+    """
+    import asyncio
+
+    from jiqun.market.service import loadtest
+
+    started = time.perf_counter()
+    workdir.mkdir(parents=True, exist_ok=True)
+    result = LiveCrashResult()
+    url = prepare_live_market(workdir / "market", buyers)
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    server_log = workdir / "serve.log"
+    child = _serve(url, port, server_log)
+    acked: list[dict[str, Any]] = []
+
+    async def crashes() -> None:
+        nonlocal child
+        gap = (duration_s - first_kill_s) / (kills + 1)
+        await asyncio.sleep(first_kill_s)
+        for n in range(kills):
+            result.acked_before_last_kill = len(acked)  # filled by the buyers as they go
+            child.send_signal(signal.SIGKILL)
+            child.wait()
+            result.kills += 1
+            log(f"kill -9 {n + 1}: {result.acked_before_last_kill} sales acknowledged so far")
+            child = _serve(url, port, server_log)
+            await _until_serving(base, child, 30)
+            log(f"restarted, serving at {base}")
+            if n + 1 < kills:
+                await asyncio.sleep(gap)
+
+    async def go() -> dict[str, Any]:
+        await _until_serving(base, child, 60)
+        return await loadtest.run(
+            base,
+            buyers,
+            duration_s,
+            server_pid=child.pid,
+            seed=seed,
+            during=crashes,
+            acked_sales=acked,
+        )
+
+    try:
+        result.loadtest = asyncio.run(go())
+    finally:
+        if child.poll() is None:
+            child.terminate()
+            try:
+                child.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+    result.acked = acked
+    _prove_live(url, result)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _prove_live(url: str, result: LiveCrashResult) -> None:
+    """The M6 proof of :func:`run_live_crash` (problems appended to ``result.problems``)."""
+    from collections import Counter
+
+    import sqlalchemy as sa
+
+    from jiqun.market.journal import DurableMarket
+    from jiqun.market.store import schema as t
+
+    problems = result.problems
+    if result.kills == 0:
+        problems.append("the server was never killed")
+    reconcile = subprocess.run(
+        [sys.executable, "-m", "jiqun", "market", "reconcile", "--db", url, "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    try:
+        result.reconcile = json.loads(reconcile.stdout)
+    except ValueError:
+        result.reconcile = {}
+    if reconcile.returncode != 0:
+        problems.append(f"jiqun market reconcile failed: {reconcile.stdout or reconcile.stderr}")
+    with DurableMarket.open(url, snapshot_every=0, lock_wait_s=20.0) as market:
+        with market.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(t.transactions.c.meta).where(t.transactions.c.kind == "sale")
+            ).all()
+        booked: Counter[tuple[Any, ...]] = Counter()
+        for (meta,) in rows:
+            data = json.loads(meta) if isinstance(meta, str) else meta
+            booked[(data["buyer"], data["lot"], data["qty"], data["price_fen"])] += 1
+        result.ledger_sales = len(rows)
+        for sale in result.acked:
+            key = (sale["buyer"], sale["lot"], sale["qty"], sale["price_fen"])
+            if booked[key] <= 0:
+                problems.append(f"acknowledged sale not in the ledger: {sale}")
+            else:
+                booked[key] -= 1
+        problems += [f"verify: {p}" for p in market.verify()[:20]]
+        for hall, engine in market.halls.items():
+            for s in engine.state.lots:
+                if s.sold + s.withdrawn > s.lot.units or s.sold + s.remaining > s.lot.units:
+                    problems.append(f"{hall} {s.lot.id}: more units sold than offered")
+    if len(result.acked) <= result.acked_before_last_kill:
+        problems.append("no sale was acknowledged after the last restart")
+    if result.loadtest.get("reconnects", 0) < result.loadtest.get("connected", 0) * result.kills:
+        problems.append(
+            f"{result.loadtest.get('reconnects')} reconnections for "
+            f"{result.loadtest.get('connected')} buyers and {result.kills} kills"
+        )
+
+
 # ---------------------------------------------------------------------------- command line
 
 

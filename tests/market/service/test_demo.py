@@ -59,7 +59,8 @@ def test_demo_bots_buy_and_lots_keep_coming(tmp_path: Path) -> None:
                 aiohttp.ClientSession() as http,
                 http.ws_connect(f"{server.url}/ws/{demo.HALL}") as ws,
             ):
-                sale = await next_of(ws, "sale", timeout=15)
+                sold = await next_of(ws, "sold", timeout=15)  # a stop window's sales
+                sale = sold["sales"][0]
                 assert sale["buyer"] in demo.buyer_ids(8, demo.HUMAN_BUYERS + 1)
             lots = await server.service.runner.call(lambda m: len(m.halls[demo.HALL].state.lots))
             assert lots >= 2 + 8  # the queue ran low: a batch was added

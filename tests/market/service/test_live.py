@@ -42,21 +42,23 @@ async def _press_flow(url: str) -> None:
         ack = await next_of(ws1, "ack")
         assert ack["id"] == "p1" and ack["result"] == "sale" and ack["qty"] == 20
         assert 500 <= ack["price_fen"] <= 600
-        stopped = await next_of(ws2, "stopped")
-        sale = await next_of(ws2, "sale")
-        assert stopped["price_fen"] == sale["price_fen"] == ack["price_fen"]
-        assert sale["buyer"] == "B01"
-
-        # The buyer's account shows it; the committed journal has the claimed round and tick.
-        me = await (await b1.get("/api/me")).json()
-        assert me["balance_fen"] < 1_000_000 and me["spent_today_fen"] > 0 and me["today"]
+        # The committed journal has the claimed round and tick (read before the window ends).
         _, kind, payload = env.service.market.last_input() or ("", "", {})
         assert (kind, payload["b"], payload["r"], payload["t"]) == ("Press", "B01", 1, 0)
+        stopped = await next_of(ws2, "stopped")
+        sold = await next_of(ws2, "sold")  # the stop window's sales, once, when it closes
+        sale = sold["sales"][0]
+        assert stopped["price_fen"] == sale["price_fen"] == ack["price_fen"]
+        assert sale["buyer"] == "B01" and sold["qty"] == 20 and sold["remaining"] == 30
+
+        # The buyer's account shows it.
+        me = await (await b1.get("/api/me")).json()
+        assert me["balance_fen"] < 1_000_000 and me["spent_today_fen"] > 0 and me["today"]
 
         await ws2.close()  # a reconnecting client gets the current state
         ws3 = await env.ws(b2)
         again = await next_of(ws3, "state")
-        assert again["stopped"]["price_fen"] == ack["price_fen"]
+        assert again["results"][0]["price_fen"] == ack["price_fen"]
         assert again["results"][0]["buyer"] == "B01"
         assert again["lot"]["remaining"] == 30
 

@@ -55,7 +55,7 @@ COOKIE = "jiqun_session"
 WEB = Path(__file__).resolve().parents[2] / "web"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 LOGIN_PATHS = frozenset({"/api/login", "/login"})
-SEND_QUEUE = 1000  # messages waiting for a slow client before it is dropped
+SEND_BUFFER = 1 << 20  # bytes waiting for a slow client before it is dropped
 
 DEFAULT_CLOCK = ClockSettings(
     tick_ms=100, step_fen=2, pause_ms=3000, restart_steps=10, same_stop_ms=150
@@ -502,40 +502,37 @@ async def buyer_page(request: web.Request) -> web.StreamResponse:
 
 
 class ClientConnection:
-    """One socket's outgoing messages: a bounded queue and a task that sends them in order;
-    a client too slow to keep up is dropped (it reconnects and gets the state)."""
+    """One socket's outgoing side. Messages are written as ready-made WebSocket frames straight
+    to the connection's transport: a broadcast's bytes are built once for all subscribers (see
+    :mod:`~jiqun.market.service.runner`), an ack or a sync reply is written the moment it is
+    ready, behind nothing. A client that lets more than ``SEND_BUFFER`` bytes pile up is
+    dropped (it reconnects and gets the state)."""
 
-    def __init__(self, ws: web.WebSocketResponse) -> None:
+    def __init__(self, ws: web.WebSocketResponse, transport: asyncio.Transport) -> None:
         self.ws = ws
-        self.queue: asyncio.Queue[str | None] = asyncio.Queue(SEND_QUEUE)
-        self.task = asyncio.get_running_loop().create_task(self._send())
+        self.transport = transport
+        self.dropped = False
 
-    def deliver(self, text: str) -> None:
-        try:
-            self.queue.put_nowait(text)
-        except asyncio.QueueFull:
-            self.queue = asyncio.Queue(1)
-            self.task.cancel()
-            asyncio.get_running_loop().create_task(self.ws.close(code=1013, message=b"slow"))
+    def deliver(self, data: bytes) -> None:
+        transport = self.transport
+        if self.dropped or transport.is_closing() or self.ws.closed:
+            return
+        if transport.get_write_buffer_size() > SEND_BUFFER:
+            self.dropped = True
+            task = asyncio.get_running_loop().create_task(
+                self.ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"slow")
+            )
+            task.add_done_callback(_quiet)
+            return
+        transport.write(data)
 
     def send(self, message: dict[str, Any]) -> None:
-        self.deliver(protocol.dumps(message))
+        self.deliver(protocol.encode(message))
 
-    async def _send(self) -> None:
-        while True:
-            text = await self.queue.get()
-            if text is None or self.ws.closed:
-                return
-            try:
-                await self.ws.send_str(text)
-            except (ConnectionError, RuntimeError):
-                return
 
-    async def close(self) -> None:
-        with contextlib.suppress(asyncio.QueueFull):
-            self.queue.put_nowait(None)
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await asyncio.wait_for(self.task, 1.0)
+def _quiet(task: asyncio.Task[Any]) -> None:
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        task.result()
 
 
 async def websocket(request: web.Request) -> web.StreamResponse:
@@ -546,13 +543,17 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     session = session_of(request)
     if session is not None and not csrf_ok(session, request.query.get("csrf")):
         return error(403, "csrf")
-    ws = web.WebSocketResponse(max_msg_size=protocol.MAX_MESSAGE, heartbeat=30.0)
+    # compress=False: every frame is written as built (one encoding for all subscribers)
+    ws = web.WebSocketResponse(max_msg_size=protocol.MAX_MESSAGE, heartbeat=30.0, compress=False)
     await ws.prepare(request)
+    transport = request.transport
+    if not isinstance(transport, asyncio.Transport):
+        return ws  # the client left during the handshake
     service.sockets.add(ws)
-    conn = ClientConnection(ws)
+    conn = ClientConnection(ws, transport)
     runner = service.runner
     runner.subscribe(hall, conn)
-    pending: set[asyncio.Task[None]] = set()
+    pending: set[asyncio.Future[Any]] = set()
     try:
         state = await runner.state(hall)
         if session is not None:
@@ -571,16 +572,16 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     finally:
         service.sockets.discard(ws)
         runner.unsubscribe(hall, conn)
-        if pending:
+        if pending:  # the presses already queued are journaled; their acks go out if they can
             await asyncio.wait(pending, timeout=5.0)
-        await conn.close()
     return ws
 
 
 def _on_text(
     service: Service, hall: str, session: Session | None, conn: ClientConnection, text: str
-) -> asyncio.Task[None] | None:
-    """Handle one message; a press is stamped and queued here, its ack sent by the task."""
+) -> asyncio.Future[Any] | None:
+    """Handle one message; a press is stamped and queued here, its ack written after the
+    commit (before the broadcast it causes)."""
     runner = service.runner
     try:
         message = protocol.parse(text)
@@ -591,7 +592,7 @@ def _on_text(
         conn.send(error)
         return None
     if isinstance(message, protocol.SyncMsg):
-        conn.send({"t": "sync", "c": message.c, "s": runner.now()})
+        conn.send({"t": "sync", "c": message.c, "s": runner.now()})  # stamped as it leaves
         return None
 
     def rejected(reason: str) -> None:
@@ -611,35 +612,37 @@ def _on_text(
     def press(now: int) -> Press:
         return Press(now, buyer, message.lot, message.qty, message.round, message.tick)
 
-    done = runner.enqueue(hall, press)
-    return asyncio.get_running_loop().create_task(_ack(conn, message, done))
+    acked: list[bool] = []
+
+    def reply(outputs: list[Any]) -> None:
+        acked.append(True)
+        conn.send(_ack(message.id, outputs))
+
+    def failed(done: asyncio.Future[Any]) -> None:
+        if not acked and not done.cancelled() and done.exception() is not None:
+            log.error("a press could not be committed", exc_info=done.exception())
+            rejected("error")
+
+    done = runner.enqueue(hall, press, reply=reply)
+    done.add_done_callback(failed)
+    return done
 
 
-async def _ack(
-    conn: ClientConnection, message: protocol.PressMsg, done: asyncio.Future[list[Any]]
-) -> None:
-    try:
-        outputs = await done
-    except Exception:
-        log.exception("a press could not be committed")
-        conn.send({"t": "ack", "id": message.id, "result": "rejected", "reason": "error"})
-        return
+def _ack(id_: str | int | None, outputs: list[Any]) -> dict[str, Any]:
+    """The reply to a press: its sale (price, quantity, amount and fee) or the reason."""
     result = outputs[-1] if outputs else None
     if isinstance(result, Sale):
-        conn.send(
-            {
-                "t": "ack",
-                "id": message.id,
-                "result": "sale",
-                "price_fen": result.price_fen,
-                "qty": result.qty,
-                "amount_fen": result.amount_fen,
-                "buyer_fee_fen": result.buyer_fee_fen,
-            }
-        )
-    else:
-        reason = result.reason if isinstance(result, Rejected) else "error"
-        conn.send({"t": "ack", "id": message.id, "result": "rejected", "reason": reason})
+        return {
+            "t": "ack",
+            "id": id_,
+            "result": "sale",
+            "price_fen": result.price_fen,
+            "qty": result.qty,
+            "amount_fen": result.amount_fen,
+            "buyer_fee_fen": result.buyer_fee_fen,
+        }
+    reason = result.reason if isinstance(result, Rejected) else "error"
+    return {"t": "ack", "id": id_, "result": "rejected", "reason": reason}
 
 
 # ---------------------------------------------------------------------------- the app

@@ -23,7 +23,7 @@ from typing import Any
 import aiohttp
 
 COOKIE = "jiqun_session"
-SKIPPED = ('{"t":"sale"', '{"t":"withdrawn"')  # never parsed (the cost of many clients)
+SKIPPED = ('{"t":"sold"', '{"t":"withdrawn"')  # never parsed (the cost of many clients)
 
 
 def now_ms() -> float:
@@ -44,6 +44,8 @@ class Metrics:
     reasons: dict[str, int] = field(default_factory=dict)
     rounds: set[tuple[str, int]] = field(default_factory=set)
     loop_lag_ms: list[float] = field(default_factory=list)
+    acked_sales: list[dict[str, Any]] = field(default_factory=list)  # as each buyer saw them
+    reconnects: int = 0
 
 
 @dataclass
@@ -81,7 +83,7 @@ class Bot:
         self.csrf = ""
         self.offset: float | None = None  # server time − local time, ms
         self.samples: deque[tuple[float, float]] = deque(maxlen=8)  # (rtt, offset)
-        self.pending: dict[int, float] = {}  # press id → local send time
+        self.pending: dict[int, tuple[float, str]] = {}  # press id → (local send time, lot)
         self.next_id = 0
         self.pressing = True
         self.lot: dict[str, Any] | None = None
@@ -128,6 +130,24 @@ class Bot:
         finally:
             syncer.cancel()
             self.connected = False
+
+    async def life(self, stop: asyncio.Event, retry_s: float = 0.2) -> None:
+        """:meth:`run`, and after a dropped connection connect again (with the same session:
+        a restarted server with the same key accepts it) until ``stop``; the ``state`` that
+        a new connection starts with puts the bot back on the clock."""
+        while True:
+            with contextlib.suppress(OSError, RuntimeError, ValueError, aiohttp.ClientError):
+                await self.run(stop)
+            while not stop.is_set():
+                await asyncio.sleep(retry_s * (0.5 + self.rng.random()))
+                try:
+                    await self.connect()
+                except (OSError, RuntimeError, ValueError, aiohttp.ClientError):
+                    continue
+                self.metrics.reconnects += 1
+                break
+            if stop.is_set():
+                return
 
     async def close(self) -> None:
         if self.planned is not None:
@@ -176,13 +196,23 @@ class Bot:
         if kind == "sync":
             self._on_sync(m, arrived)
         elif kind == "ack":
-            sent = self.pending.pop(m.get("id", -1), None)
-            if sent is not None:
+            pressed = self.pending.pop(m.get("id", -1), None)
+            if pressed is not None:
+                sent, lot = pressed
                 met = self.metrics
                 met.acks += 1
                 met.ack_ms.append(arrived - sent)
                 if m.get("result") == "sale":
                     met.sales += 1
+                    met.acked_sales.append(
+                        {
+                            "buyer": self.user,
+                            "lot": lot,
+                            "qty": m.get("qty"),
+                            "price_fen": m.get("price_fen"),
+                            "amount_fen": m.get("amount_fen"),
+                        }
+                    )
                 else:
                     met.rejected += 1
                     reason = str(m.get("reason"))
@@ -246,7 +276,7 @@ class Bot:
             return
         tick = int(max(0.0, self.server_now() - rnd["at"]) // rnd["tick_ms"])
         self.next_id += 1
-        self.pending[self.next_id] = now_ms()
+        self.pending[self.next_id] = (now_ms(), rnd["lot"])
         self.metrics.presses += 1
         self._send(
             {

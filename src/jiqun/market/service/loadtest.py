@@ -81,9 +81,12 @@ def percentile(values: list[float], q: float) -> float | None:
 # ---------------------------------------------------------------------------- server CPU
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process, from /proc/PID/stat."""
-    stat = Path(f"/proc/{pid}/stat").read_text()
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of a process, from /proc/PID/stat (None: it is gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
     fields = stat[stat.rindex(")") + 2 :].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
@@ -197,19 +200,24 @@ async def prepare(
 
 
 async def feed_lots(auctioneer: Api, hall: str, stop: asyncio.Event, run_id: str) -> None:
-    """Keep two lots or more queued; open the hall if it was never opened."""
+    """Keep two lots or more queued; open the hall if it was never opened. A server that
+    went away (the crash test) is asked again until it is back."""
     rng = random.Random(run_id)
     n = 0
     while not stop.is_set():
-        state = await auctioneer.get(f"/api/halls/{hall}/state")
-        current = state.get("lot")
-        queued = state["lots_left"] + (1 if current and current.get("remaining") else 0)
-        while queued < 3:
-            n += 1
-            await auctioneer.post(f"/api/halls/{hall}/lots", load_lot(f"{run_id}-{n:03d}", rng))
-            queued += 1
-        if state["phase"] == "idle":
-            await auctioneer.post(f"/api/halls/{hall}/open", {}, ok=(200, 409))
+        try:
+            state = await auctioneer.get(f"/api/halls/{hall}/state")
+            current = state.get("lot")
+            queued = state["lots_left"] + (1 if current and current.get("remaining") else 0)
+            while queued < 3:
+                n += 1
+                lot = load_lot(f"{run_id}-{n:03d}", rng)
+                await auctioneer.post(f"/api/halls/{hall}/lots", lot)
+                queued += 1
+            if state["phase"] == "idle":
+                await auctioneer.post(f"/api/halls/{hall}/open", {}, ok=(200, 409))
+        except (OSError, aiohttp.ClientError, LoadTestError):
+            pass  # the server is restarting, or the lot of a lost reply exists: look again
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), 0.5)
 
@@ -226,10 +234,16 @@ async def run(
     staff: Staff | None = None,
     server_pid: int | None = None,
     seed: int | None = None,
+    during: Callable[[], Awaitable[Any]] | None = None,
+    acked_sales: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Run the load test against ``url``; the result's keys are those of the issue:
     buyers, connected, presses, sales, rejected, lost, ack_p50_ms, ack_p99_ms, fanout_p99_ms,
-    clock_error_p99_ms, server_cpu_pct (of one core; 200 is two cores busy)."""
+    clock_error_p99_ms, server_cpu_pct (of one core; 200 is two cores busy).
+
+    ``during()`` runs beside the presses (the crash test kills and restarts the server in
+    it); ``acked_sales`` receives, as they come, the sales the buyers saw acknowledged
+    (buyer, lot, qty, price_fen, amount_fen)."""
     base = loopback_only(url)
     staff = staff or Staff()
     rng = random.Random(seed)
@@ -237,6 +251,8 @@ async def run(
     users = [f"{USER_PREFIX}{n:05d}" for n in range(1, buyers + 1)]
     pid = server_pid or listening_pid(urlsplit(base).port or 80)
     metrics = bots.Metrics()
+    if acked_sales is not None:
+        metrics.acked_sales = acked_sales
     stop = asyncio.Event()
     async with bots.session() as http:
         auctioneer = await prepare(http, base, hall, users, staff)
@@ -261,19 +277,22 @@ async def run(
 
         await _gather_limited(fleet, join, limit=64)
         connected = [b for b in fleet if b.connected]
-        readers = [asyncio.ensure_future(b.run(stop)) for b in connected]
+        readers = [asyncio.ensure_future(b.life(stop)) for b in connected]  # reconnecting
         await asyncio.sleep(0.5)  # first clock estimates
-        cpu0, t0 = (cpu_seconds(pid) if pid else 0.0), time.monotonic()
+        cpu0, t0 = (cpu_seconds(pid) if pid else None), time.monotonic()
         feeder = asyncio.ensure_future(feed_lots(auctioneer, hall, stop, run_id))
         lag = asyncio.ensure_future(bots.loop_lag(metrics.loop_lag_ms, stop))
         try:
-            await asyncio.sleep(duration_s)
+            if during is None:
+                await asyncio.sleep(duration_s)
+            else:
+                await asyncio.gather(asyncio.sleep(duration_s), during())
         finally:
             for b in fleet:
                 b.pressing = False
                 if b.planned is not None:
                     b.planned.cancel()
-            cpu1, t1 = (cpu_seconds(pid) if pid else 0.0), time.monotonic()
+            cpu1, t1 = (cpu_seconds(pid) if pid else None), time.monotonic()
             deadline = time.monotonic() + ACK_GRACE_S
             while any(b.pending for b in connected) and time.monotonic() < deadline:
                 await asyncio.sleep(0.05)
@@ -299,8 +318,13 @@ async def run(
         "ack_p99_ms": percentile(metrics.ack_ms, 99),
         "fanout_p99_ms": percentile(metrics.fanout_ms, 99),
         "clock_error_p99_ms": percentile(metrics.clock_error_ms, 99),
-        "server_cpu_pct": round(100 * (cpu1 - cpu0) / (t1 - t0), 1) if pid else None,
+        "server_cpu_pct": (
+            round(100 * (cpu1 - cpu0) / (t1 - t0), 1)
+            if cpu0 is not None and cpu1 is not None
+            else None  # no server process seen, or not the same one (the crash test)
+        ),
         "rounds": len(metrics.rounds),
+        "reconnects": metrics.reconnects,
         "client_lag_p99_ms": percentile(metrics.loop_lag_ms, 99),
         "duration_s": round(t1 - t0, 1),
         "rejections": dict(sorted(metrics.reasons.items())),

@@ -10,16 +10,27 @@ Server → client::
     {"t": "sync", "c": client_ms, "s": server_ms}        at once: offset = s − (c + rtt/2)
     {"t": "ack", "id": …, "result": "sale", "price_fen": …, "qty": …}      after the commit
     {"t": "ack", "id": …, "result": "rejected", "reason": "wrong_lot"}
-    {"t": "state", "hall", "s", "phase", "lot", "round", "stopped", "next", "results", "lots_left"}
-    {"t": "round", "hall", "lot", "round", "at", "start_fen", "step_fen", "tick_ms", "ends_at"}
-    {"t": "stopped", "hall", "lot", "round", "at", "price_fen", "window_closes_at"}
-    {"t": "sale", "hall", "lot", "round", "buyer", "qty", "price_fen", "at"}
-    {"t": "withdrawn", "hall", "lot", "units", "at"}
-    {"t": "closed", "hall", "at"}
+    {"t": "state", "hall", "s", "seq", "phase", "held", "lot", "round", "stopped", "starts_at",
+     "next", "lots_left", "clock", "results"}       on (re)connect, and when the lot or the
+                                                    hall's settings change (pause, speed …)
+    {"t": "round", "hall", "seq", "lot", "round", "at", "start_fen", "step_fen", "tick_ms",
+     "ends_at"}
+    {"t": "stopped", "hall", "seq", "lot", "round", "at", "price_fen", "window_closes_at"}
+    {"t": "sold", "hall", "seq", "lot", "round", "price_fen", "qty", "remaining",
+     "sales": [{"t": "sale", "lot", "round", "buyer", "variety", "grade", "qty", "price_fen",
+                "at"}, …]}                          once, when a stop window closes
+    {"t": "withdrawn", "hall", "seq", "lot", "units", "at"}
+    {"t": "closed", "hall", "seq", "at"}
     {"t": "error", "code": "bad_json" | "bad_message" | "too_big" | "binary", "id"?: …}
 
 The price is never streamed: a client draws S − ⌊(t − at) / tick⌋ · step from ``round`` and its
 estimate of the server's time. A lot's reserve price appears in no message (:func:`lot_public`).
+The sales of a stop window go out as ONE ``sold`` message when the window closes (the buyer who
+bought has his ``ack`` at once): with thousands of sockets, one message per sale per socket was
+most of the server's work. ``seq`` is the journal input a message comes from: a client drops a
+broadcast whose ``seq`` is not above that of the ``state`` it holds (the state already has it).
+Broadcasts are encoded and framed once (:func:`frame`) and written as the same bytes to every
+socket.
 """
 
 from __future__ import annotations
@@ -46,6 +57,23 @@ MAX_ID = 64
 
 def dumps(message: dict[str, Any]) -> str:
     return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+
+
+def frame(text: str) -> bytes:
+    """``text`` as one unmasked, uncompressed WebSocket text frame (RFC 6455 §5.2), as a
+    server sends it: encoded once, the same bytes go to every subscriber of a hall."""
+    data = text.encode("utf-8")
+    n = len(data)
+    if n < 126:
+        return bytes((0x81, n)) + data
+    if n < 1 << 16:
+        return bytes((0x81, 126)) + n.to_bytes(2, "big") + data
+    return bytes((0x81, 127)) + n.to_bytes(8, "big") + data
+
+
+def encode(message: dict[str, Any]) -> bytes:
+    """A message as its WebSocket frame."""
+    return frame(dumps(message))
 
 
 def lot_public(lot: Lot, remaining: int | None = None) -> dict[str, Any]:
@@ -75,13 +103,13 @@ def hall_view(hall: str, engine: HallEngine) -> dict[str, Any]:
     round_: dict[str, Any] | None = None
     stopped: dict[str, Any] | None = None
     if current is not None and s.phase in (RUNNING, WINDOW):
-        round_ = {
+        round_ = {  # the speed and step this round started with (SetClock: the next round's)
             "lot": current.lot.id,
             "round": current.rounds,
             "at": s.round_start,
             "start_fen": s.start_price,
-            "step_fen": c.step_fen,
-            "tick_ms": c.tick_ms,
+            "step_fen": s.round_step,
+            "tick_ms": s.round_tick,
             "ends_at": s.round_end,
         }
     if current is not None and s.phase == WINDOW:
@@ -94,18 +122,37 @@ def hall_view(hall: str, engine: HallEngine) -> dict[str, Any]:
     return {
         "hall": hall,
         "phase": s.phase,
+        "held": s.held,
         "lot": None if current is None else lot_public(current.lot, current.remaining),
         "round": round_,
         "stopped": stopped,
         "starts_at": s.start_at if s.phase == "waiting" else None,
         "next": [lot_public(ls.lot) for ls in following[:NEXT_LOTS]],
         "lots_left": len(following),
-        "clock": {"tick_ms": c.tick_ms, "step_fen": c.step_fen, "same_stop_ms": c.same_stop_ms},
+        # the speed and step of the next round (the auctioneer's SetClock), and the window
+        "clock": {"tick_ms": s.tick_ms, "step_fen": s.step_fen, "same_stop_ms": c.same_stop_ms},
+    }
+
+
+def sold_message(hall: str, sales: list[dict[str, Any]], remaining: int) -> dict[str, Any]:
+    """The summary of one stop window: its sales (``sale`` messages, in order), their total
+    quantity and the units of the lot left after it."""
+    first = sales[0]
+    return {
+        "t": "sold",
+        "hall": hall,
+        "lot": first["lot"],
+        "round": first["round"],
+        "price_fen": first["price_fen"],
+        "qty": sum(int(x["qty"]) for x in sales),
+        "remaining": remaining,
+        "sales": sales,
     }
 
 
 def event_message(hall: str, out: Output) -> dict[str, Any]:
-    """A public output as its message (RoundStarted, ClockStopped, Sale, Withdrawn, closed)."""
+    """A public output as its message (RoundStarted, ClockStopped, Sale, Withdrawn, closed).
+    A ``sale`` is not broadcast alone: it is a result, and part of a :func:`sold_message`."""
     if isinstance(out, RoundStarted):
         return {
             "t": "round",

@@ -11,6 +11,15 @@ the hall's subscribers. Everything that reads the engines' state runs on the wri
 A timer task per hall sleeps until the hall's next due transition (a round's start, its lapse,
 the end of a stop window + 1 ms: the window includes its end) and submits ``Advance(now)``, so
 that round starts and lapses are announced when they happen, not at the next press.
+
+Fan-out to thousands of sockets (PRODUCT.md M5, DESIGN.md's figures): the messages an input
+causes are encoded and framed ONCE, the frames of one loop turn for a hall are joined, and the
+same bytes are written to every subscriber (one ``transport.write`` per socket per turn, not
+one per message); a stop window's sales go out as one ``sold`` summary when it closes; the full
+``state`` goes out on (re)connect and when the lot or the hall's settings change. A press's
+reply (``reply`` of :meth:`MarketRunner.enqueue`) is written before its broadcast is queued,
+and a broadcast is written to the subscribers a slice at a time, so that acks and clock-sync
+replies, written at once, never wait behind a burst to thousands of sockets.
 """
 
 from __future__ import annotations
@@ -28,22 +37,34 @@ from typing import Any, Protocol, TypeVar
 
 from jiqun.market.core.engine import RUNNING, WAITING, WINDOW, HallEngine
 from jiqun.market.core.events import (
+    AddLot,
     Advance,
+    ClockPaused,
     ClockStopped,
     HallClosed,
+    HallHeld,
     Input,
+    Open,
     Output,
+    QueueChanged,
     RoundStarted,
     Sale,
+    SetClock,
     Withdrawn,
 )
 from jiqun.market.journal import DurableMarket
 from jiqun.market.service import protocol
+from jiqun.market.service.results import recent_results
 
 T = TypeVar("T")
 
 PUBLIC = (RoundStarted, ClockStopped, Sale, Withdrawn, HallClosed)
 RESULTS_KEPT = 5
+# Outputs and inputs after which the whole board (``state``) is sent: the lot on the clock, the
+# queue or the hall's settings changed.
+NEW_STATE = (HallClosed, Withdrawn, ClockPaused, HallHeld, QueueChanged)
+STATE_INPUTS = (Open, SetClock)
+WRITE_SLICE = 256  # subscribers written per loop turn: acks and syncs get their turn between
 
 
 class ServerClock:
@@ -73,17 +94,32 @@ class ServerClock:
 
 
 class Subscriber(Protocol):
-    def deliver(self, text: str) -> None:
-        """Queue one encoded message; must not block."""
+    def deliver(self, data: bytes) -> None:
+        """Write one or more WebSocket frames (bytes as sent); must not block."""
 
 
 @dataclass
 class _Hall:
     due: int | None = None  # the next transition's instant (ms), None when nothing is due
     wake: asyncio.Event = field(default_factory=asyncio.Event)
-    subscribers: set[Subscriber] = field(default_factory=set)
+    subscribers: dict[Subscriber, None] = field(default_factory=dict)  # in order of arrival
     results: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=RESULTS_KEPT))
     task: asyncio.Task[None] | None = None
+    window: list[dict[str, Any]] = field(default_factory=list)  # the open stop window's sales
+    outbox: list[bytes] = field(default_factory=list)  # frames of this loop turn, not yet sent
+    jobs: deque[tuple[bytes, list[Subscriber]]] = field(default_factory=deque)
+    writing: bool = False  # a slice of jobs[0] is scheduled
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What the writer thread hands back for one input (read while nothing changes)."""
+
+    outputs: list[Output]
+    due: int | None
+    seq: int  # the journal's number of the input
+    view: dict[str, Any] | None  # the hall's state when the board must be sent again
+    window_left: int | None  # a stop window closed: the units of its lot left after it
 
 
 def next_due(engine: HallEngine) -> int | None:
@@ -102,6 +138,18 @@ def _due_of(market: DurableMarket, hall: str) -> int | None:
     return next_due(market.halls[hall])
 
 
+def _shown_next(engine: HallEngine, lot: str) -> bool:
+    """Whether ``lot`` is among the next lots the board shows."""
+    s = engine.state
+    following = [ls.lot.id for ls in s.lots[s.current + 1 :] if ls.remaining > 0]
+    return lot in following[: protocol.NEXT_LOTS]
+
+
+def _rounds(engine: HallEngine) -> int:
+    s = engine.state
+    return s.lots[s.current].rounds if s.current < len(s.lots) else 0
+
+
 class MarketRunner:
     """See the module's docstring. Create and use it on the event loop that serves."""
 
@@ -113,6 +161,7 @@ class MarketRunner:
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jiqun-writer")
         self._halls: dict[str, _Hall] = {}
         self._started = False
+        self._flush_scheduled = False
         self.timer_errors: list[BaseException] = []
 
     # ------------------------------------------------------------------ lifecycle
@@ -122,6 +171,9 @@ class MarketRunner:
         self._started = True
         for hall in await self.call(lambda m: list(m.halls)):
             self._hall(hall)
+        # the board's last results survive a restart: replayed from the journal
+        for hall, found in (await self.call(lambda m: recent_results(m, RESULTS_KEPT))).items():
+            self._hall(hall).results.extend(found)
         for hall in list(self._halls):
             self._halls[hall].due = await self.call(partial(_due_of, hall=hall))
             self._start_timer(hall)
@@ -161,15 +213,17 @@ class MarketRunner:
         hall: str,
         make: Callable[[int], Input],
         check: Callable[[DurableMarket], None] | None = None,
+        reply: Callable[[list[Output]], None] | None = None,
     ) -> asyncio.Future[list[Output]]:
         """Stamp ``make(now)`` and queue it on the writer thread at once (no ``await``), so
         that inputs reach the writer in the order of their stamps. The future resolves to the
-        outputs after the commit and after the public ones were published. ``check(market)``
-        runs on the writer thread first and may raise to refuse the input (not journaled)."""
+        outputs after the commit and after the public ones were queued for the subscribers.
+        ``check(market)`` runs on the writer thread first and may raise to refuse the input
+        (not journaled). ``reply(outputs)`` runs after the commit, before the broadcast."""
         loop = asyncio.get_running_loop()
         event = make(self.clock.now())
         done = loop.run_in_executor(self._writer, self._apply, hall, event, check)
-        return asyncio.ensure_future(self._finish(hall, done))
+        return asyncio.ensure_future(self._finish(hall, done, reply))
 
     async def submit(
         self,
@@ -183,52 +237,107 @@ class MarketRunner:
     async def _finish(
         self,
         hall: str,
-        done: asyncio.Future[tuple[list[Output], int | None, dict[str, Any] | None]],
+        done: asyncio.Future[Applied],
+        reply: Callable[[list[Output]], None] | None,
     ) -> list[Output]:
-        outputs, due, view = await done
-        self._after(hall, outputs, due, view)
-        return outputs
+        applied = await done
+        if reply is not None:
+            reply(applied.outputs)
+        self._after(hall, applied)
+        return applied.outputs
 
     def _apply(
         self, hall: str, event: Input, check: Callable[[DurableMarket], None] | None
-    ) -> tuple[list[Output], int | None, dict[str, Any] | None]:
+    ) -> Applied:
         if check is not None:
             check(self.market)
-        outputs = self.market.submit(hall, event)
         engine = self.market.halls[hall]
-        changes_lot = any(isinstance(o, RoundStarted | HallClosed | Withdrawn) for o in outputs)
-        view = protocol.hall_view(hall, engine) if changes_lot else None
-        return outputs, next_due(engine), view
+        s = engine.state
+        window = (s.current, _rounds(engine)) if s.phase == WINDOW else None
+        current = s.current
+        outputs = self.market.submit(hall, event)
+        window_left = None
+        if window is not None and (s.phase != WINDOW or (s.current, _rounds(engine)) != window):
+            window_left = s.lots[window[0]].remaining
+        board = (
+            s.current != current
+            or isinstance(event, STATE_INPUTS)
+            or any(isinstance(o, NEW_STATE) for o in outputs)
+            or (isinstance(event, AddLot) and _shown_next(engine, event.lot.id))
+        )
+        view = protocol.hall_view(hall, engine) if board else None
+        return Applied(outputs, next_due(engine), self.market.seq, view, window_left)
 
-    def _after(
-        self, hall: str, outputs: list[Output], due: int | None, view: dict[str, Any] | None
-    ) -> None:
+    def _after(self, hall: str, applied: Applied) -> None:
         h = self._hall(hall)
         self._start_timer(hall)
-        if due != h.due:
-            h.due = due
+        if applied.due != h.due:
+            h.due = applied.due
             h.wake.set()
-        texts: list[str] = []
-        for out in outputs:
+        messages: list[dict[str, Any]] = []
+        if applied.window_left is not None and h.window:
+            messages.append(protocol.sold_message(hall, h.window, applied.window_left))
+            h.window = []
+        for out in applied.outputs:
             if not isinstance(out, PUBLIC):
                 continue
             message = protocol.event_message(hall, out)
             if isinstance(out, Sale | Withdrawn):
                 h.results.appendleft(message)
-            texts.append(protocol.dumps(message))
-        if view is not None:  # a new lot is on the clock (or none is): the whole board
-            texts.append(protocol.dumps(self.state_message(hall, view)))
-        for text in texts:
-            for sub in list(h.subscribers):
-                sub.deliver(text)
+            if isinstance(out, Sale):
+                h.window.append(message)  # told in the window's summary
+            else:
+                messages.append(message)
+        if applied.view is not None:  # the whole board, last: it holds everything before it
+            messages.append(self.state_message(hall, applied.view))
+        if messages:
+            for message in messages:
+                message["seq"] = applied.seq
+            h.outbox.append(b"".join(protocol.encode(m) for m in messages))
+            self._schedule_flush()
+
+    # ------------------------------------------------------------------ fan-out
+
+    def _schedule_flush(self) -> None:
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        """The end of a loop turn: each hall's frames of the turn become one write job."""
+        self._flush_scheduled = False
+        for h in self._halls.values():
+            if h.outbox:
+                h.jobs.append((b"".join(h.outbox), list(h.subscribers)))
+                h.outbox.clear()
+                if not h.writing:
+                    h.writing = True
+                    asyncio.get_running_loop().call_soon(self._write, h, 0)
+
+    def _write(self, h: _Hall, start: int) -> None:
+        """Write ``WRITE_SLICE`` subscribers of the oldest job, then yield to the loop; jobs
+        go out one after the other, so every subscriber gets them in order."""
+        data, subscribers = h.jobs[0]
+        end = start + WRITE_SLICE
+        for sub in subscribers[start:end]:
+            sub.deliver(data)
+        loop = asyncio.get_running_loop()
+        if end < len(subscribers):
+            loop.call_soon(self._write, h, end)
+            return
+        h.jobs.popleft()
+        if h.jobs:
+            loop.call_soon(self._write, h, 0)
+        else:
+            h.writing = False
 
     # ------------------------------------------------------------------ subscribers
 
     def subscribe(self, hall: str, sub: Subscriber) -> None:
-        self._hall(hall).subscribers.add(sub)
+        self._hall(hall).subscribers[sub] = None
 
     def unsubscribe(self, hall: str, sub: Subscriber) -> None:
-        self._hall(hall).subscribers.discard(sub)
+        self._hall(hall).subscribers.pop(sub, None)
 
     def subscribers(self, hall: str) -> int:
         return len(self._hall(hall).subscribers)
@@ -237,9 +346,10 @@ class MarketRunner:
         return list(self._hall(hall).results)
 
     async def state(self, hall: str) -> dict[str, Any]:
-        """The ``state`` message of a hall: what a client needs on (re)connect."""
-        view = await self.call(lambda m: protocol.hall_view(hall, m.halls[hall]))
-        return self.state_message(hall, view)
+        """The ``state`` message of a hall: what a client needs on (re)connect. Its ``seq``
+        is the last input it reflects; broadcasts up to that one are already in it."""
+        seq, view = await self.call(lambda m: (m.seq, protocol.hall_view(hall, m.halls[hall])))
+        return {**self.state_message(hall, view), "seq": seq}
 
     def state_message(self, hall: str, view: dict[str, Any]) -> dict[str, Any]:
         return {**view, "t": "state", "s": self.now(), "results": self.results(hall)}

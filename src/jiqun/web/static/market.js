@@ -80,18 +80,26 @@
     set("f-start", l ? `${yuan(l.start_price_fen)} ${T.yuan_kg}` : "—");
     set("f-min", l ? `${l.min_purchase} ${T.units}` : "—");
   }
+  // A state holds every input up to its seq: a broadcast that is not newer is already in it.
   function onState(m) {
     state = m; round = m.round; stopped = m.stopped ? { ...m.stopped } : null;
     showLot(m.lot); list("next", m.next, lotLine); list("results", m.results, resultLine);
-    set("phase", T[m.phase] || m.phase);
+    set("phase", m.held ? (T.held || T[m.phase] || m.phase) : (T[m.phase] || m.phase));
+  }
+  const same = (a, b) => a.t === b.t && a.lot === b.lot && a.at === b.at && a.buyer === b.buyer && a.qty === b.qty;
+  function addResults(items) {  // newest first; a result the state already had is not repeated
+    if (!state) return;
+    const fresh = items.filter((x) => !state.results.some((y) => same(x, y)));
+    state.results = [...fresh, ...state.results].slice(0, 5); list("results", state.results, resultLine);
   }
   function onEvent(m) {
+    if (state && m.seq !== undefined && state.seq !== undefined && m.seq <= state.seq) return;
     if (m.t === "round") { round = m; stopped = null; set("phase", T.running); }
     else if (m.t === "stopped") { stopped = m; set("phase", T.window); }
-    else if (m.t === "sale" || m.t === "withdrawn") {
-      if (state) {
-        state.results = [m, ...state.results].slice(0, 5); list("results", state.results, resultLine);
-        if (m.t === "sale" && state.lot && state.lot.id === m.lot) { state.lot.remaining -= m.qty; showLot(state.lot); }
+    else if (m.t === "sold" || m.t === "withdrawn") {  // sold: a stop window's sales, once
+      addResults(m.t === "sold" ? [...m.sales].reverse() : [m]);
+      if (state && state.lot && state.lot.id === m.lot) {
+        state.lot.remaining = m.t === "sold" ? m.remaining : 0; showLot(state.lot);
       }
       if (m.t === "withdrawn") { round = null; stopped = null; }
       if (page === "buyer") refreshMe();

@@ -1,0 +1,163 @@
+"""The WebSocket channel under the fan-out rules: the ack first, one summary per stop window,
+the board again after the auctioneer's settings, and reconnection to the current state."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from pathlib import Path
+from typing import Any
+
+from aiohttp import ClientSession, ClientWebSocketResponse, WSCloseCode
+
+from jiqun.market.core.events import Press, SetClock
+from jiqun.market.service import bots
+from tests.market.service.conftest import HALL, PASSWORD, Live, live, next_of, run
+
+
+async def _open(env: Live) -> None:
+    auctioneer = await env.client("AUC")
+    r = await env.post(auctioneer, f"/api/halls/{HALL}/open")
+    assert r.status == 200, await r.text()
+
+
+async def _until(ws: ClientWebSocketResponse, kind: str, timeout: float = 5.0) -> list[Any]:
+    """Every message up to and including the next one of type ``kind``."""
+    seen: list[dict[str, Any]] = []
+    async with asyncio.timeout(timeout):
+        while True:
+            m = await ws.receive_json()
+            seen.append(m)
+            if m["t"] == kind:
+                return seen
+
+
+def _press(buyer: str, lot_id: str, qty: int) -> Any:
+    return lambda now: Press(now, buyer, lot_id, qty)
+
+
+def test_a_stop_window_is_told_once_and_the_ack_comes_first(tmp_path: Path) -> None:
+    async def go() -> None:
+        async with live(f"sqlite:///{tmp_path / 'm.db'}") as env:
+            board = await env.ws(await env.client())
+            b1 = await env.client("B01")
+            ws1 = await env.ws(b1)
+            state = await next_of(board, "state")
+            await next_of(ws1, "state")
+            await _open(env)
+            first = await next_of(board, "round")
+            await next_of(board, "state")  # opening the hall sends the board again
+            await next_of(ws1, "round")
+            runner = env.service.runner
+            # two presses stamped in the same instant: both in the stop window
+            f1 = runner.enqueue(HALL, _press("B01", "L001", 20))
+            f2 = runner.enqueue(HALL, _press("B02", "L001", 10))
+            await asyncio.gather(f1, f2)
+            told = await _until(board, "sold")
+            kinds = [m["t"] for m in told]
+            assert kinds == ["stopped", "sold"]  # no message per sale
+            stopped, sold = told
+            assert [(s["buyer"], s["qty"]) for s in sold["sales"]] == [("B01", 20), ("B02", 10)]
+            assert sold["qty"] == 30 and sold["remaining"] == 20 and sold["lot"] == "L001"
+            assert {s["price_fen"] for s in sold["sales"]} == {stopped["price_fen"]}
+            assert sold["round"] == first["round"] == 1
+            assert state["seq"] < first["seq"] < stopped["seq"] < sold["seq"]
+
+            # the next round: the presser's own ack comes before the broadcast it causes
+            again = await next_of(ws1, "round")
+            assert again["round"] == 2 and again["start_fen"] <= 600
+            await ws1.send_json(
+                {"t": "press", "id": 7, "lot": "L001", "round": 2, "tick": 0, "qty": 5}
+            )
+            after = await _until(ws1, "stopped")
+            assert after[0]["t"] == "ack" and after[0]["id"] == 7
+            assert after[0]["result"] == "sale" and after[0]["qty"] == 5
+
+            # a client that comes now gets the results, newest first
+            late = await env.ws(await env.client())
+            fresh = await next_of(late, "state")
+            assert [(r["buyer"], r["qty"]) for r in fresh["results"][:3]] == [
+                ("B01", 5),
+                ("B02", 10),
+                ("B01", 20),
+            ]
+
+    run(go())
+
+
+def test_the_auctioneers_clock_settings_reach_the_clients(tmp_path: Path) -> None:
+    async def go() -> None:
+        async with live(f"sqlite:///{tmp_path / 'm.db'}") as env:
+            ws = await env.ws(await env.client())
+            await next_of(ws, "state")
+            await _open(env)
+            await next_of(ws, "round")
+            await next_of(ws, "state")  # opening the hall sends the board again
+            runner = env.service.runner
+            await runner.submit(HALL, lambda now: SetClock(now, 50, 4))
+            state = await next_of(ws, "state")  # the board again, with the new settings
+            assert state["clock"]["tick_ms"] == 50 and state["clock"]["step_fen"] == 4
+            assert state["round"]["tick_ms"] == 100  # the running round keeps its own
+            await runner.submit(HALL, _press("B01", "L001", 10))
+            nxt = await next_of(ws, "round")
+            assert nxt["round"] == 2 and nxt["tick_ms"] == 50 and nxt["step_fen"] == 4
+            # and the state a (re)connecting client gets says so too
+            fresh = await next_of(await env.ws(await env.client()), "state")
+            assert fresh["round"]["tick_ms"] == 50 and fresh["clock"]["tick_ms"] == 50
+
+    run(go())
+
+
+def test_a_client_that_reconnects_gets_the_current_state(tmp_path: Path) -> None:
+    async def go() -> None:
+        async with live(f"sqlite:///{tmp_path / 'm.db'}") as env:
+            b2 = await env.client("B02")
+            ws = await env.ws(b2)
+            await next_of(ws, "state")
+            await _open(env)
+            running = await next_of(ws, "round")
+            await ws.close()  # the connection drops …
+            runner = env.service.runner
+            await runner.submit(HALL, _press("B01", "L001", 15))  # … and the market goes on
+            ws = await env.ws(b2)
+            state = await next_of(ws, "state")
+            assert state["me"] == {"user": "B02", "role": "buyer"}
+            assert state["lot"]["id"] == "L001" and state["lot"]["remaining"] == 35
+            assert state["results"][0]["buyer"] == "B01" and state["results"][0]["qty"] == 15
+            assert state["round"]["at"] == running["at"]  # the round it missed the stop of
+            assert state["phase"] in ("window", "waiting")
+            later = await next_of(ws, "round")  # and it goes on with the market from there
+            assert later["round"] == 2 and later["seq"] > state["seq"]
+
+    run(go())
+
+
+def test_a_simulated_buyer_reconnects_after_the_server_drops_it(tmp_path: Path) -> None:
+    async def go() -> None:
+        async with live(f"sqlite:///{tmp_path / 'm.db'}") as env:
+            await _open(env)
+            base = str(env.server.make_url("")).rstrip("/")
+            metrics = bots.Metrics()
+            stop = asyncio.Event()
+            async with ClientSession() as http:
+                bot = bots.Bot(http, base, HALL, "B01", PASSWORD, metrics, rng=random.Random(1))
+                bot.pressing = False
+                await bot.login()
+                await bot.connect()
+                life = asyncio.ensure_future(bot.life(stop, retry_s=0.05))
+                async with asyncio.timeout(5):
+                    while bot.round is None:
+                        await asyncio.sleep(0.02)
+                for sock in list(env.service.sockets):  # the server drops every client
+                    await sock.close(code=WSCloseCode.GOING_AWAY, message=b"restart")
+                bot.round = None
+                async with asyncio.timeout(5):
+                    while metrics.reconnects < 1 or bot.round is None:
+                        await asyncio.sleep(0.02)
+                assert env.service.runner.subscribers(HALL) == 1
+                assert bot.connected
+                stop.set()
+                await bot.close()
+                await life
+
+    run(go())
