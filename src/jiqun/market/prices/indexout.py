@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import csv
 import io
-from decimal import Decimal
 from typing import Any
 
 from jiqun.market.prices.index import IndexResult
@@ -30,7 +29,7 @@ TOTAL = "total"
 _LIST_KEY = {"day": ("days", "date"), "week": ("weeks", "week"), "month": ("months", "month")}
 
 
-def number(value: Decimal | None) -> float | None:
+def number(value: float | None) -> float | None:
     return None if value is None else float(value)
 
 

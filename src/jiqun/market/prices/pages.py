@@ -352,9 +352,11 @@ async def _index(request: web.Request) -> tuple[IndexResult, dict[str, str]]:
     )
 
 
-def _fmt(value: Decimal | None) -> str:
+def _fmt(value: float | None) -> str:
     """An index figure with two decimals, half up (as published)."""
-    return "" if value is None else str(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    if value is None:
+        return ""
+    return str(Decimal(repr(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
 async def index_page(request: web.Request) -> web.StreamResponse:
@@ -377,15 +379,10 @@ async def index_page(request: web.Request) -> web.StreamResponse:
     categories = sorted(result.weights)
     total_name = WORDS["prices_total"][0 if zh else 1]
     series: dict[str, list[tuple[date, float | None]]] = {
-        total_name: [
-            (r.start, None if r.total is None else float(r.total)) for r in result.readings
-        ]
+        total_name: [(r.start, r.total) for r in result.readings]
     }
     for c in categories:
-        series[c] = [
-            (r.start, float(r.categories[c]) if c in r.categories else None)
-            for r in result.readings
-        ]
+        series[c] = [(r.start, r.categories.get(c)) for r in result.readings]
     title = WORDS["prices_index"][0 if zh else 1]
     rows = []
     for r in reversed(result.readings):
