@@ -8,10 +8,21 @@ catalogue, fees). State-changing calls are idempotent by request id (:mod:`.idem
 
 from __future__ import annotations
 
+from aiohttp import web
+
 from jiqun.market.service import admin, auctioneer, cashier, supplier
-from jiqun.market.service.app import Handler
+from jiqun.market.service.app import Handler, page, service_of
+from jiqun.market.service.consoles import WORDS
+
+
+async def staff_index(request: web.Request) -> web.StreamResponse:
+    """The consoles' addresses (each checks its own role)."""
+    halls = sorted(service_of(request.app).market.configs)
+    return page(request, "staff_index.html", words=WORDS, halls=halls)
+
 
 ROUTES: list[tuple[str, str, Handler]] = [
+    ("GET", "/staff", staff_index),
     *cashier.ROUTES,
     *auctioneer.ROUTES,
     *supplier.ROUTES,
