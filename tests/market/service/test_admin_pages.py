@@ -23,7 +23,7 @@ PAGES = (
 
 def test_every_word_of_the_staff_pages_exists_in_both_languages() -> None:
     for lang in ("zh", "en"):
-        words = texts(lang, WORDS)  # type: ignore[arg-type]
+        words = texts(lang, WORDS)
         for name in PAGES:
             source = (WEB / "templates" / f"{name}.html").read_text(encoding="utf-8")
             used = set(re.findall(r"\bt\.(\w+)", source))
