@@ -89,7 +89,7 @@ def test_failed_lot_is_blocked_flagged_and_refused_by_the_engine(sqlite_url: str
             r = await env.post(qc, path, {"inhibition": "63.2"})
             data = await r.json()
             assert data["verdict"]["status"] == "retest" and data["verdict"]["retests_needed"] == 2
-            r = await env.post(qc, path, {"inhibition": "55"})
+            r = await env.post(qc, path, {"inhibition": 55.0})  # a JSON number
             assert (await r.json())["verdict"]["retests_needed"] == 1
             r = await env.post(qc, path, {"inhibition": "50"})
             data = await r.json()
@@ -103,7 +103,7 @@ def test_failed_lot_is_blocked_flagged_and_refused_by_the_engine(sqlite_url: str
             lots = await r.json()
             assert [f["supplier"] for f in lots["flagged"]] == ["S01"]
             tests = next(x for x in lots["lots"] if x["lot_id"] == "L010")["tests"]
-            assert tests[-1]["readings"] == ["63.2", "55", "50"]
+            assert tests[-1]["readings"] == ["63.2", "55.0", "50"]
             assert "整株" in tests[0]["detail"]["handling"]["zh"]  # 韭菜: special handling
             # the engine refuses the blocked lot even with a certificate
             r = await env.post(auc, f"/api/halls/{HALL}/lots", lot("L010"))

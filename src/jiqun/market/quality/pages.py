@@ -149,17 +149,24 @@ def _lab_lines(text: str) -> dict[str, str]:
     return out
 
 
+def _json_number(value: object) -> object:
+    """A JSON number as the decimal it was written as (62.5 → "62.5"): the rules take no
+    floats, and a float's shortest repr is the literal the client sent."""
+    return repr(value) if isinstance(value, float) else value
+
+
 async def api_rapid(request: web.Request) -> web.StreamResponse:
     data = await json_body(request)
-    body, status = await _record(
-        request, request.match_info["lot"], "rapid", data.get("inhibition")
-    )
+    value = _json_number(data.get("inhibition"))
+    body, status = await _record(request, request.match_info["lot"], "rapid", value)
     return web.json_response(body, status=status)
 
 
 async def api_lab(request: web.Request) -> web.StreamResponse:
     data = await json_body(request)
     results = data.get("results")
+    if isinstance(results, dict):
+        results = {k: _json_number(v) for k, v in results.items()}
     body, status = await _record(request, request.match_info["lot"], "lab", results)
     return web.json_response(body, status=status)
 
