@@ -21,7 +21,7 @@ quality_lots = Table(
     metadata,
     Column("lot_id", String(64), primary_key=True),
     Column("hall", String(32), nullable=False),
-    Column("supplier", String(64), nullable=False),
+    Column("supplier", String(64), nullable=False, index=True),
     Column("variety", String(64), nullable=False),
     Column("origin", String(64), nullable=False),
     Column("lot", JSON, nullable=False),
@@ -30,7 +30,7 @@ quality_lots = Table(
     Column("certificate_issuer", String(64), nullable=True),
     Column("certificate_date", String(10), nullable=True),
     Column("trace_code", String(32), nullable=False, unique=True),
-    Column("received_at_ms", BigInteger, nullable=False),
+    Column("received_at_ms", BigInteger, nullable=False, index=True),
     Column("released_at_ms", BigInteger, nullable=True),
     Column("blocked_reason", String(200), nullable=True),
     Column("sampling", JSON, nullable=True),  # why the sampling plan drew it

@@ -42,6 +42,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("lot_id", name="pk_quality_lots"),
         sa.UniqueConstraint("trace_code", name="uq_quality_lots_trace_code"),
     )
+    op.create_index("ix_quality_lots_supplier", "quality_lots", ["supplier"])
+    op.create_index("ix_quality_lots_received_at_ms", "quality_lots", ["received_at_ms"])
     op.create_table(
         "quality_tests",
         sa.Column("id", BigId, autoincrement=True, nullable=False),
@@ -73,4 +75,6 @@ def downgrade() -> None:
     op.drop_table("quality_flags")
     op.drop_index("ix_quality_tests_lot_id", table_name="quality_tests")
     op.drop_table("quality_tests")
+    op.drop_index("ix_quality_lots_received_at_ms", table_name="quality_lots")
+    op.drop_index("ix_quality_lots_supplier", table_name="quality_lots")
     op.drop_table("quality_lots")
