@@ -16,7 +16,7 @@ from jiqun.market.service.app import build_app, service_of
 from jiqun.market.service.idempotency import body_hash
 from jiqun.market.service.tables import staff_requests
 from jiqun.market.store import schema as t
-from tests.market.service.conftest import CLOCK, FEES, HALL, SECRET, Live, live, run
+from tests.market.service.conftest import CLOCK, FEES, HALL, SECRET, Live, live, next_of, run
 
 
 def _url(tmp_path: Path) -> str:
@@ -160,10 +160,14 @@ def test_a_request_in_doubt_after_a_crash_is_resolved_by_the_journal(tmp_path: P
     run(go())
 
 
+def _reopen(tmp_path: Path) -> contextlib.AbstractAsyncContextManager[Live]:
+    return _reopen_url(_url(tmp_path))
+
+
 @contextlib.asynccontextmanager
-async def _reopen(tmp_path: Path) -> AsyncIterator[Live]:
+async def _reopen_url(url: str) -> AsyncIterator[Live]:
     """A new server over the database a test's first server left (its users exist)."""
-    app = build_app(_url(tmp_path), SECRET, halls={HALL: (CLOCK, FEES)})
+    app = build_app(url, SECRET, halls={HALL: (CLOCK, FEES)})
     server = TestServer(app)
     await server.start_server()
     env = Live(server, service_of(app), [])
@@ -173,3 +177,38 @@ async def _reopen(tmp_path: Path) -> AsyncIterator[Live]:
         for c in env.clients:
             await c.close()
         await server.close()
+
+
+def test_idempotency_and_receipts_on_postgres(pg_url: str) -> None:
+    """The same on PostgreSQL: stored answers, a retry after a restart, the presses' list."""
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as conn:  # the session's database keeps feature tables between tests
+        conn.execute(staff_requests.delete())
+    engine.dispose()
+
+    async def go() -> None:
+        async with live(pg_url) as env:
+            first = await _deposit(env, "pg-1", 3_300)
+            assert first[0] == 200 and first[1]["balance_fen"] == 1_003_300
+            assert await _deposit(env, "pg-1", 3_300) == first
+            status, body = await _deposit(env, "pg-1", 3_301)
+            assert (status, body["error"]) == (409, "idempotency_conflict")
+            cashier = await _cashier(env)
+            receipt = await (await cashier.get(f"/api/receipts/{first[1]['receipt']}")).json()
+            assert receipt["lines"] == [["deposit", 3_300]]
+            auc = await env.client("AUC")
+            buyer = await env.client("B01")
+            ws = await env.ws(buyer)
+            await next_of(ws, "state")
+            assert (await env.post(auc, f"/api/halls/{HALL}/open")).status == 200
+            await next_of(ws, "round")
+            await ws.send_json({"t": "press", "id": 1, "lot": "L001", "qty": 6})
+            ack = await next_of(ws, "ack")
+            presses = await (await auc.get(f"/api/auctioneer/halls/{HALL}/presses")).json()
+            (press,) = presses["presses"]
+            assert (press["buyer"], press["qty"], press["result"]) == ("B01", 6, "sale")
+            assert press["price_fen"] == ack["price_fen"]
+        async with _reopen_url(pg_url) as env:
+            assert await _deposit(env, "pg-1", 3_300) == first
+
+    run(go())
