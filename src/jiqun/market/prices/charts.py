@@ -110,7 +110,7 @@ def line_chart(
                     f'<polyline points="{" ".join(run)}" fill="none" stroke="{color}" '
                     'stroke-width="2"/>'
                 )
-            for p in run:
+            for p in run if len(run) == 1 or len(days) <= 31 else ():
                 cx, cy = p.split(",")
                 parts.append(f'<circle cx="{cx}" cy="{cy}" r="3" fill="{color}"/>')
         legend_x = left + 8 + (i % 4) * 150
