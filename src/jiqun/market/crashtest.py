@@ -509,11 +509,13 @@ def run_live_crash(
     duration_s: float = 10.0,
     kills: int = 1,
     first_kill_s: float = 3.0,
+    after_restart_s: float = 5.0,
     seed: int = 1,
     log: Callable[[str], None] = lambda _: None,
 ) -> LiveCrashResult:
     """kill -9 a live ``jiqun serve`` during a load test, ``kills`` times, restarting it each
-    time; then prove M6 on what the buyers saw.
+    time; then prove M6 on what the buyers saw. The buyers press for ``duration_s`` and at
+    least ``after_restart_s`` after the last restart.
 
     The buyers (:mod:`~jiqun.market.service.bots`, real WebSocket clients) reconnect after each
     kill with their sessions (the server's key is fixed) and go on from the ``state`` the new
@@ -550,8 +552,7 @@ def run_live_crash(
             child = _serve(url, port, server_log)
             await _until_serving(base, child, 30)
             log(f"restarted, serving at {base}")
-            if n + 1 < kills:
-                await asyncio.sleep(gap)
+            await asyncio.sleep(gap if n + 1 < kills else after_restart_s)
 
     async def go() -> dict[str, Any]:
         await _until_serving(base, child, 60)

@@ -115,3 +115,10 @@ def test_sold_message_sums_the_window() -> None:
         "remaining": 23,
         "sales": sales,
     }
+
+
+@pytest.mark.parametrize("c", [0, 1_795_000_000_123, 1_795_000_000_123.25, -3.5e-7, 2**53])
+def test_sync_reply_is_the_json_of_the_message(c: int | float) -> None:
+    payload = _unframe(protocol.sync_reply(c, 1_795_000_000_200))[2]
+    assert json.loads(payload) == {"t": "sync", "c": c, "s": 1_795_000_000_200}
+    assert payload == protocol.dumps({"t": "sync", "c": c, "s": 1_795_000_000_200}).encode()

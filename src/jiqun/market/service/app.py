@@ -592,7 +592,7 @@ def _on_text(
         conn.send(error)
         return None
     if isinstance(message, protocol.SyncMsg):
-        conn.send({"t": "sync", "c": message.c, "s": runner.now()})  # stamped as it leaves
+        conn.deliver(protocol.sync_reply(message.c, runner.now()))  # stamped as it leaves
         return None
 
     def rejected(reason: str) -> None:

@@ -76,6 +76,13 @@ def encode(message: dict[str, Any]) -> bytes:
     return frame(dumps(message))
 
 
+def sync_reply(c: int | float, s: int) -> bytes:
+    """The frame of ``{"t": "sync", "c": c, "s": s}`` without the JSON encoder: the most
+    frequent message (every client, every few seconds). ``c`` is a finite number (checked by
+    :func:`parse`), whose ``repr`` is its JSON, as ``json.dumps`` writes it."""
+    return frame(f'{{"t":"sync","c":{c!r},"s":{s}}}')
+
+
 def lot_public(lot: Lot, remaining: int | None = None) -> dict[str, Any]:
     """What buyers may see of a lot: everything but the reserve price."""
     out: dict[str, Any] = {

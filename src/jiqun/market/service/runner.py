@@ -290,10 +290,9 @@ class MarketRunner:
                 messages.append(message)
         if applied.view is not None:  # the whole board, last: it holds everything before it
             messages.append(self.state_message(hall, applied.view))
-        if messages:
-            for message in messages:
-                message["seq"] = applied.seq
-            h.outbox.append(b"".join(protocol.encode(m) for m in messages))
+        if messages:  # (results keep no seq: they are shown again after a restart)
+            seq = applied.seq
+            h.outbox.append(b"".join(protocol.encode({**m, "seq": seq}) for m in messages))
             self._schedule_flush()
 
     # ------------------------------------------------------------------ fan-out

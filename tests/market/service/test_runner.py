@@ -1,0 +1,125 @@
+"""The runner's memory of the board: the last results survive a restart (from the journal)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from jiqun.market.core.events import (
+    AddLot,
+    AddMember,
+    Advance,
+    Deposit,
+    Open,
+    Output,
+    Press,
+    Sale,
+    Withdrawn,
+)
+from jiqun.market.core.model import Lot, Member, Role
+from jiqun.market.journal import DurableMarket
+from jiqun.market.service import protocol
+from jiqun.market.service.app import build_app
+from jiqun.market.service.results import recent_results
+from tests.market.service.conftest import CLOCK, FEES, HALL, SECRET, live, lot, next_of, run
+
+
+def _lot(lot_id: str, units: int = 20, start: int = 220) -> Lot:
+    return Lot(lot_id, "S01", "黄瓜", "一级", units, 10_000, start, 200, 5, "寿光市", "纸箱")
+
+
+def _day(market: DurableMarket) -> dict[str, list[dict[str, Any]]]:
+    """Two halls trading; what the live server would have shown: every Sale and Withdrawn."""
+    for hall in ("A", "B"):
+        market.add_hall(hall, CLOCK, FEES)
+    shown: dict[str, list[dict[str, Any]]] = {"A": [], "B": []}
+
+    def submit(hall: str, event: Any) -> None:
+        outs: list[Output] = market.submit(hall, event)
+        for out in outs:
+            if isinstance(out, Sale | Withdrawn):
+                shown[hall].insert(0, protocol.event_message(hall, out))
+
+    for buyer in ("B01", "B02"):
+        submit("A", AddMember(0, Member(buyer, Role.BUYER)))
+        submit("A", Deposit(0, buyer, 10_000_000))
+    submit("A", AddMember(0, Member("S01", Role.SUPPLIER)))
+    for hall in ("A", "B"):
+        for n in range(1, 5):
+            submit(hall, AddLot(0, _lot(f"{hall}{n}")))
+        submit(hall, Open(1000))
+    t = 1000
+    for step in range(12):
+        hall = "A" if step % 3 else "B"
+        t += 450
+        if step % 4 == 3:
+            submit(hall, Advance(t + 2000))  # let a round lapse
+            t += 2000
+        else:
+            state = market.halls[hall].state
+            if state.current >= len(state.lots):
+                submit(hall, AddLot(t, _lot(f"{hall}x{step}")))
+            else:
+                current = state.lots[state.current].lot.id
+                submit(hall, Press(t, "B01" if step % 2 else "B02", current, 5))
+    return shown
+
+
+@pytest.mark.parametrize("snapshot_every", [0, 4, 7])
+def test_recent_results_are_those_the_live_server_showed(
+    tmp_path: Path, snapshot_every: int
+) -> None:
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    with DurableMarket.open(url, snapshot_every=snapshot_every) as market:
+        shown = _day(market)
+    assert all(len(v) >= 3 for v in shown.values())
+    assert {m["t"] for v in shown.values() for m in v} == {"sale", "withdrawn"}
+    with DurableMarket.open(url, snapshot_every=snapshot_every) as market:
+        for keep in (1, 2, 5, 50):
+            found = recent_results(market, keep)
+            assert found == {hall: v[:keep] for hall, v in shown.items()}
+
+
+def test_the_boards_last_results_survive_a_server_restart(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    quick = lot("Q1", start_price_fen=209)  # 6 ticks to the reserve: lapses in 600 ms
+
+    async def first() -> list[dict[str, Any]]:
+        async with live(url, [quick, lot("L002")]) as env:
+            ws = await env.ws(await env.client())
+            await next_of(ws, "state")
+            auctioneer = await env.client("AUC")
+            r = await env.post(auctioneer, f"/api/halls/{HALL}/open")
+            assert r.status == 200
+            await next_of(ws, "round")
+            runner = env.service.runner
+            await runner.submit(HALL, lambda now: Press(now, "B01", "Q1", 10))
+            await next_of(ws, "sold")
+            await next_of(ws, "withdrawn", timeout=5)  # round 2 of Q1 lapses
+            state = await (await env.clients[0].get(f"/api/halls/{HALL}/state")).json()
+            return list(state["results"])
+
+    before = run(first())
+    assert [m["t"] for m in before] == ["withdrawn", "sale"]
+    assert before[0]["units"] == 40 and before[1]["buyer"] == "B01"
+
+    async def second() -> list[dict[str, Any]]:
+        app = build_app(url, SECRET)  # the same database, a new process's memory
+        server = TestServer(app)
+        client: TestClient[Any, Any] = TestClient(server)
+        await client.start_server()
+        try:
+            state = await (await client.get(f"/api/halls/{HALL}/state")).json()
+            async with asyncio.timeout(5):
+                ws = await client.ws_connect(f"/ws/{HALL}")
+                on_connect = await next_of(ws, "state")
+            assert on_connect["results"] == state["results"]
+            return list(state["results"])
+        finally:
+            await client.close()
+
+    assert run(second()) == before
