@@ -11,15 +11,19 @@ import sqlalchemy as sa
 from jiqun.market.core.model import Lot
 from jiqun.market.quality import intake
 from jiqun.market.quality.sampling import DAY_MS, MONDAY_CST_MS, WEEK_MS, PlanSettings
+from jiqun.market.quality.tables import quality_flags, quality_lots, quality_tests
 from jiqun.market.store import open_store
 
 MONDAY = MONDAY_CST_MS + 2900 * WEEK_MS
 NO_RANDOM = PlanSettings(base_rate=0.0, new_rate=0.0, flagged_rate=0.0)
 
 
-@pytest.fixture
-def db(sqlite_url: str) -> Iterator[sa.Engine]:
-    engine = open_store(sqlite_url)
+@pytest.fixture(params=["sqlite_url", "pg_url"])
+def db(request: pytest.FixtureRequest) -> Iterator[sa.Engine]:
+    engine = open_store(request.getfixturevalue(request.param))
+    with engine.begin() as conn:  # the shared PostgreSQL database keeps feature tables' rows
+        for table in (quality_tests, quality_lots, quality_flags):
+            conn.execute(table.delete())
     yield engine
     engine.dispose()
 
