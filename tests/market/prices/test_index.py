@@ -7,7 +7,6 @@ values written out (fen per kg) — not taken from the code under test.
 from __future__ import annotations
 
 import math
-import random
 from datetime import date
 from fractions import Fraction
 
@@ -292,39 +291,27 @@ def test_duplicate_rows_are_summed() -> None:
     assert b["days"][1]["total"] == pytest.approx(400 / 3, rel=1e-15)
 
 
-def test_random_records_match_a_plain_float_implementation() -> None:
-    """A second, straightforward reading of the definition in floats agrees to 1e-12."""
-    rnd = random.Random(7)
-    trades = [
-        (
-            rnd.choice(DAYS),
-            rnd.choice(sorted(VARIETIES)),
-            rnd.choice(GRADES),
-            rnd.randint(1, 10**6),
-            rnd.randint(1, 10**7),
-        )
-        for _ in range(300)
-    ]
-    rows = rows_of(trades)
-    b0, b1 = DAYS[0], DAYS[1]
-    out = by_date(index_json(compute_index(rows, b0, b1)))
+def oracle(rows: list[PriceRow], b0: date, b1: date, label) -> dict[str, dict]:
+    """A second, straightforward reading of the definition, in floats: label → (total,
+    categories), the period of a row being ``label(row.date)``."""
 
-    def unit(day_filter) -> dict:
+    def unit(keep) -> dict:
         amt: dict = {}
         vol: dict = {}
         for r in rows:
-            if day_filter(r.date):
+            if keep(r):
                 amt[(r.variety, r.grade)] = amt.get((r.variety, r.grade), 0) + r.amount_fen
                 vol[(r.variety, r.grade)] = vol.get((r.variety, r.grade), 0) + r.volume_g
-        return {key: amt[key] / (vol[key] / 1000) for key in amt}
+        return {key: amt[key] / (vol[key] / 1000) for key in amt if vol[key] > 0}
 
-    base = unit(lambda d: b0 <= d <= b1)
+    base = unit(lambda r: b0 <= r.date <= b1)
     weight: dict = {}
     for r in rows:
         if b0 <= r.date <= b1:
             weight[r.variety] = weight.get(r.variety, 0) + r.amount_fen
-    for day in sorted({r.date for r in rows}):
-        now = unit(lambda d, day=day: d == day)
+    out = {}
+    for period in sorted({label(r.date) for r in rows}):
+        now = unit(lambda r, period=period: label(r.date) == period)
         rel = {}
         for v in VARIETIES:
             logs = [
@@ -339,8 +326,37 @@ def test_random_records_match_a_plain_float_implementation() -> None:
             vs = [v for v in rel if VARIETIES[v] == c]
             if vs:
                 cats[c] = 100 * sum(weight[v] * rel[v] for v in vs) / sum(weight[v] for v in vs)
-        cat_w = {c: sum(w for v, w in weight.items() if VARIETIES[v] == c) for c in cats}
-        total = sum(cat_w[c] * cats[c] for c in cats) / sum(cat_w.values())
-        got = out[day.isoformat()]
-        assert got["categories"] == pytest.approx(cats, rel=1e-12)
-        assert got["total"] == pytest.approx(total, rel=1e-12)
+        cat_w = {c: sum(w for v, w in weight.items() if VARIETIES[v] == c and w > 0) for c in cats}
+        total = sum(cat_w[c] * cats[c] for c in cats) / sum(cat_w.values()) if cats else None
+        out[period] = {"total": total, "categories": cats}
+    return out
+
+
+LABELS = {
+    "day": ("days", "date", lambda d: d.isoformat()),
+    "week": ("weeks", "week", lambda d: f"{d.isocalendar()[0]}-W{d.isocalendar()[1]:02d}"),
+    "month": ("months", "month", lambda d: f"{d.year}-{d.month:02d}"),
+}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(trade, min_size=1, max_size=60),
+    st.lists(st.tuples(st.sampled_from(DAYS), st.sampled_from(sorted(VARIETIES))), max_size=3),
+    st.integers(0, 2),
+)
+def test_random_records_match_a_plain_float_implementation(trades, empty, base_end) -> None:
+    rows = rows_of(trades) + [PriceRow(d, v, VARIETIES[v], "一级", 0, 0) for d, v in empty]
+    b0, b1 = DAYS[0], DAYS[base_end]
+    if not any(b0 <= r.date <= b1 and r.volume_g for r in rows):
+        return
+    for period, (key, label_key, label) in LABELS.items():
+        got = {p[label_key]: p for p in index_json(compute_index(rows, b0, b1, period))[key]}
+        expected = oracle(rows, b0, b1, label)
+        assert list(got) == list(expected)
+        for name, want in expected.items():
+            assert got[name]["categories"] == pytest.approx(want["categories"], rel=1e-12)
+            if want["total"] is None:
+                assert got[name]["total"] is None
+            else:
+                assert got[name]["total"] == pytest.approx(want["total"], rel=1e-12)
