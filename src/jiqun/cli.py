@@ -93,11 +93,27 @@ def _stats(
     sheet: str | None,
     skip_invalid: bool,
     rejects: Path | None,
+    engine: str = "embedded",
 ) -> SurveyStats:
     definitions: ClusterDefinitions | None = (
         load_definitions(clusters_file) if clusters_file else None
     )
-    return compute(_load(register, sheet, skip_invalid, rejects), year, definitions)
+    loaded = _load(register, sheet, skip_invalid, rejects)
+    if engine == "spark":
+        from jiqun.observatory import spark
+
+        return spark.compute(loaded, year, definitions)
+    return compute(loaded, year, definitions)
+
+
+ENGINE_OPTION = click.option(
+    "--engine",
+    type=click.Choice(["embedded", "spark"]),
+    default="embedded",
+    show_default=True,
+    help="Who aggregates the validated register: the embedded engine (polars), or PySpark "
+    "(pip install 'jiqun[spark]'; Java 17). Both give identical figures.",
+)
 
 
 @observatory.command()
@@ -112,6 +128,7 @@ def _stats(
 @click.option(
     "-o", "--output", type=click.Path(path_type=Path), help="Write to this file instead of stdout."
 )
+@ENGINE_OPTION
 @user_errors
 def stats(
     register: Path,
@@ -122,11 +139,12 @@ def stats(
     rejects: Path | None,
     fmt: str,
     output: Path | None,
+    engine: str,
 ) -> None:
     """Per-cluster statistics of one year: firms, capital, brands, revenue, shares, growth."""
     if fmt == "xlsx" and output is None:
         raise click.UsageError("--format xlsx needs -o OUT.xlsx")
-    result = _stats(register, year, clusters_file, sheet, skip_invalid, rejects)
+    result = _stats(register, year, clusters_file, sheet, skip_invalid, rejects, engine)
     lang = current_lang()
     if fmt == "xlsx":
         assert output is not None
@@ -359,6 +377,7 @@ def complexity_command(
 @click.option(
     "-o", "--output", type=click.Path(path_type=Path), help="Write to this file instead of stdout."
 )
+@ENGINE_OPTION
 @user_errors
 def towns_command(
     register: Path,
@@ -376,12 +395,15 @@ def towns_command(
     plan_clusters_file: Path | None,
     fmt: str,
     output: Path | None,
+    engine: str,
 ) -> None:
     """Town diagnosis: leading industries per town (LQ and share), 一镇多业 flags, each
     industry's spread over towns, the industries each town is closest to entering, and the
     planned clusters' share inside their centre towns."""
+    from jiqun.observatory import spark, towns
     from jiqun.observatory.plan import load_plan
-    from jiqun.observatory.towns import diagnose
+
+    diagnose = spark.diagnose if engine == "spark" else towns.diagnose
 
     if fmt == "xlsx" and output is None:
         raise click.UsageError("--format xlsx needs -o OUT.xlsx")
