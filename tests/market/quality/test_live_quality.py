@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 import segno
+import sqlalchemy as sa
 from argon2 import PasswordHasher
 
+from jiqun.market.quality.tables import quality_flags, quality_lots, quality_tests
 from jiqun.market.security import passwords
 from tests.market.service.conftest import HALL, PASSWORD, Live, live, lot, run
 
@@ -79,9 +81,25 @@ def test_certificate_releases_and_no_certificate_waits_for_a_test(sqlite_url: st
     run(go())
 
 
-def test_failed_lot_is_blocked_flagged_and_refused_by_the_engine(sqlite_url: str) -> None:
+@pytest.fixture
+def pg_quality(pg_url: str) -> str:
+    """The session's PostgreSQL database with the quality tables emptied too."""
+    engine = sa.create_engine(pg_url)
+    with engine.begin() as conn:
+        for table in (quality_tests, quality_lots, quality_flags):
+            conn.execute(table.delete())
+    engine.dispose()
+    return pg_url
+
+
+@pytest.mark.parametrize("db", ["sqlite_url", "pg_quality"])
+def test_failed_lot_is_blocked_flagged_and_refused_by_the_engine(
+    db: str, request: pytest.FixtureRequest
+) -> None:
+    url = request.getfixturevalue(db)
+
     async def go() -> None:
-        async with live(sqlite_url, lots=[]) as env:
+        async with live(url, lots=[]) as env:
             auc = await env.client("AUC")
             await env.post(auc, f"/api/halls/{HALL}/lots", untested("L010", variety="韭菜"))
             qc = await inspector(env)
