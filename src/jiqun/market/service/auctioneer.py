@@ -28,7 +28,7 @@ from jiqun.market.core.events import (
     SetClock,
     WithdrawLot,
 )
-from jiqun.market.journal import DurableMarket
+from jiqun.market.journal import DurableMarket, ledger_key
 from jiqun.market.service import protocol
 from jiqun.market.service.app import (
     Handler,
@@ -45,6 +45,7 @@ from jiqun.market.service.idempotency import Claim, idempotent
 from jiqun.market.store import schema as t
 
 PRESSES_SHOWN = 50
+OUTPUTS_LOOKED = 8
 MAX_TICK_MS = 60_000
 MAX_STEP_FEN = 100_000
 
@@ -97,9 +98,11 @@ def _presses(m: DurableMarket, hall: str, limit: int) -> list[dict[str, Any]]:
         ).all()
         sold: dict[int, dict[str, Any]] = {}
         if rows:
-            keys = [x.c.key.like(f"j{row.seq}.%") for row in rows]
+            # a press's sale is one of its first outputs (after the transitions due before it
+            # and the clock's stop): exact keys, so that the ledger's unique index finds them
+            keys = [ledger_key(int(row.seq), i) for row in rows for i in range(OUTPUTS_LOOKED)]
             for key, meta in conn.execute(
-                sa.select(x.c.key, x.c.meta).where(x.c.kind == "sale", sa.or_(*keys))
+                sa.select(x.c.key, x.c.meta).where(x.c.kind == "sale", x.c.key.in_(keys))
             ):
                 sold[int(str(key)[1:].split(".")[0])] = meta
     out = []
