@@ -12,6 +12,7 @@ register a lot twice.
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 from aiohttp import web
@@ -93,11 +94,18 @@ def _lots_of(m: DurableMarket, supplier: str) -> list[dict[str, Any]]:
     return out
 
 
+def day_start_ms(now_ms: int) -> int:
+    """Local midnight of the day of ``now_ms``."""
+    local = time.localtime(now_ms / 1000)
+    return int(time.mktime((*local[:3], 0, 0, 0, 0, 0, -1)) * 1000)
+
+
 def _sales(market: DurableMarket, supplier: str, now: int) -> dict[str, Any]:
-    """The supplier's sales (each with its commission) and proceeds, from the ledger."""
+    """The supplier's sales of the day (each with its commission) and his proceeds, from the
+    ledger."""
     ledger = market.ledger
     try:
-        statement = ledger.statement(supplier, 0, now + 1)
+        statement = ledger.statement(supplier, day_start_ms(now), now + 1)
     except UnknownAccount:
         return {"sales": [], "proceeds_fen": 0, "paid_out_fen": 0}
     sales: dict[str, dict[str, Any]] = {}
@@ -134,7 +142,7 @@ def _sales(market: DurableMarket, supplier: str, now: int) -> dict[str, Any]:
 
 
 async def api_my_lots(request: web.Request) -> web.StreamResponse:
-    """The supplier's lots in every hall, their sales and his proceeds."""
+    """The supplier's lots in every hall, today's sales and payouts, and his proceeds."""
     session = require(request, "supplier")
     service = service_of(request.app)
     lots = await service.runner.call(lambda m: _lots_of(m, session.user))
