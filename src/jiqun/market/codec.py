@@ -27,6 +27,7 @@ from jiqun.market.core.events import (
     Press,
     ReorderLots,
     Resume,
+    SealedAward,
     SetClock,
     Suspend,
     Withdrawal,
@@ -98,6 +99,14 @@ def encode(event: Input) -> tuple[str, dict[str, Any]]:
         return "ReorderLots", {"l": list(event.lots)}
     if isinstance(event, BlockLot):
         return "BlockLot", {"l": event.lot, "r": event.reason}
+    if isinstance(event, SealedAward):
+        return "SealedAward", {
+            "i": event.item,
+            "b": event.buyer,
+            "s": event.seller,
+            "a": event.amount_fen,
+            "c": event.commission_bps,
+        }
     raise CodecError(f"no journal encoding for {type(event).__name__}")
 
 
@@ -122,6 +131,7 @@ _DECODERS: dict[str, Callable[[int, Mapping[str, Any]], Input]] = {
     "WithdrawLot": lambda at, p: WithdrawLot(at, p["l"]),
     "ReorderLots": lambda at, p: ReorderLots(at, tuple(p["l"])),
     "BlockLot": lambda at, p: BlockLot(at, p["l"], p["r"]),
+    "SealedAward": lambda at, p: SealedAward(at, p["i"], p["b"], p["s"], p["a"], p["c"]),
 }
 
 

@@ -51,6 +51,7 @@ from jiqun.market.core.events import (
     Input,
     Output,
     Sale,
+    SealedSettled,
     Suspend,
 )
 from jiqun.market.core.model import ClockSettings, MarketSettings
@@ -244,6 +245,8 @@ class DurableMarket:
                 move = _CASH_POSTINGS[out.kind]
                 key = ledger_key(seq, i)
                 work.post(move(out.member, out.amount_fen, out.at_ms, key), fresh=True)
+            elif isinstance(out, SealedSettled):  # a second award of an item is refused here
+                work.post(postings.sealed_award(out, postings.sealed_key(out.item)), fresh=True)
 
     # ------------------------------------------------------------------ state
 

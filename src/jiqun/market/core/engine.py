@@ -54,6 +54,8 @@ from jiqun.market.core.events import (
     Resume,
     RoundStarted,
     Sale,
+    SealedAward,
+    SealedSettled,
     SetClock,
     Suspend,
     Withdrawal,
@@ -196,6 +198,8 @@ class HallEngine:
                 self._advance(at, out, close_windows_at=False)
         elif isinstance(event, AddMember):
             self.accounts.add_member(event.member)
+        elif isinstance(event, SealedAward):  # the accounts only, like AddMember: no clock
+            self._sealed(event, out)
         elif isinstance(event, Suspend):
             self._advance(at, out, close_windows_at=False)
             member = self.accounts.members.get(event.member)
@@ -487,6 +491,33 @@ class HallEngine:
             return refuse("insufficient_funds")
         balances[member.id] += sign * amount
         out.append(CashMoved(kind, member.id, amount, event.at_ms, balances[member.id]))
+
+    def _sealed(self, event: SealedAward, out: list[Output]) -> None:
+        """Pay a sealed-bid award (M11) from the buyer's wallet, or refuse it."""
+        accounts = self.accounts
+        buyer = accounts.members.get(event.buyer)
+        seller = accounts.members.get(event.seller)
+        amount, bps = event.amount_fen, event.commission_bps
+
+        def refuse(reason: str) -> None:
+            out.append(CommandRefused(event.at_ms, "SealedAward", reason))
+
+        if buyer is None or seller is None:
+            return refuse("unknown_member")
+        if buyer.role is not Role.BUYER or seller.role is not Role.SUPPLIER:
+            return refuse("wrong_role")
+        if type(amount) is not int or amount <= 0 or type(bps) is not int or not 0 <= bps <= 10000:
+            return refuse("bad_amount")
+        balances = accounts.balances
+        if balances[buyer.id] < amount:
+            return refuse("insufficient_funds")
+        commission = fee(amount, bps)
+        balances[buyer.id] -= amount
+        balances[seller.id] += amount - commission
+        balances[REVENUE] += commission
+        out.append(
+            SealedSettled(event.item, buyer.id, seller.id, amount, commission, bps, event.at_ms)
+        )
 
 
 def _check_clock(c: ClockSettings) -> None:

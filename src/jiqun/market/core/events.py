@@ -147,6 +147,21 @@ class BlockLot:
 
 
 @dataclass(frozen=True, slots=True)
+class SealedAward:
+    """A sealed-bid auction's award (PRODUCT.md M11): the winning buyer pays ``amount_fen``
+    from his wallet, the seller's proceeds get it less the seller commission at
+    ``commission_bps`` (M3 §6), the market's revenue the commission. The sealed module decides
+    the winner; the engine moves the money, so that engines and ledger never disagree."""
+
+    at_ms: int
+    item: str
+    buyer: str
+    seller: str
+    amount_fen: int
+    commission_bps: int
+
+
+@dataclass(frozen=True, slots=True)
 class NewDay:
     """A new trading day: daily purchase limits start again."""
 
@@ -170,6 +185,7 @@ Input = (
     | WithdrawLot
     | ReorderLots
     | BlockLot
+    | SealedAward
 )
 
 # ---------------------------------------------------------------------------- outputs
@@ -304,6 +320,19 @@ class CashRefused:
     reason: str  # unknown_member | wrong_role | bad_amount | insufficient_funds
 
 
+@dataclass(frozen=True, slots=True)
+class SealedSettled:
+    """A :class:`SealedAward` was paid (a refused one is a :class:`CommandRefused`)."""
+
+    item: str
+    buyer: str
+    seller: str
+    amount_fen: int
+    commission_fen: int
+    commission_bps: int
+    at_ms: int
+
+
 Output = (
     RoundStarted
     | ClockStopped
@@ -318,6 +347,7 @@ Output = (
     | QueueChanged
     | CommandRefused
     | LotBlocked
+    | SealedSettled
 )
 
 

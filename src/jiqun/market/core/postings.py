@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from jiqun.market.core import RULE_VERSION
-from jiqun.market.core.events import Sale
+from jiqun.market.core.events import Sale, SealedSettled
 from jiqun.market.core.model import MarketSettings
 
 CASH = "cash"
@@ -99,6 +99,34 @@ def sale(s: Sale, market: MarketSettings, key: str) -> Transaction:
             "grade": s.grade,
         },
     )
+
+
+def sealed_award(s: SealedSettled, key: str) -> Transaction:
+    """A sealed-bid award (M11): the buyer pays the amount, the seller gets it less the
+    commission, the market earns the commission (no buyer fee)."""
+    return Transaction(
+        "sealed_award",
+        key,
+        _nonzero(
+            Entry(wallet(s.buyer), s.amount_fen),
+            Entry(proceeds(s.seller), -(s.amount_fen - s.commission_fen)),
+            Entry(COMMISSION, -s.commission_fen),
+        ),
+        s.at_ms,
+        {
+            "rule_version": "sealed-v1",
+            "seller_commission_bps": s.commission_bps,
+            "item": s.item,
+            "buyer": s.buyer,
+            "seller": s.seller,
+            "amount_fen": s.amount_fen,
+        },
+    )
+
+
+def sealed_key(item: str) -> str:
+    """An item is settled at most once: its award's ledger key is the item's own."""
+    return f"sealed:{item}"
 
 
 def deposit(member: str, amount_fen: int, at_ms: int, key: str, via: str = CASH) -> Transaction:
