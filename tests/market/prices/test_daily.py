@@ -131,15 +131,14 @@ def test_publication_and_a_correction_as_a_new_revision(url: str) -> None:
     trade(url)
     engine = sa.create_engine(url)
     try:
-        with engine.begin() as conn:
-            first = publish(conn, DAY0, DAY1, now_ms=T1 + 10_000)
+        first = publish(engine, DAY0, DAY1, now_ms=T1 + 10_000)
         assert [r.revision for r in first] == [1, 1, 1]
         assert daily_records(url, DAY0, DAY1) == [
             r.__class__(**{**r.__dict__, "revision": 1}) for r in (SHOUGUANG, QINGZHOU, TOMATO)
         ]
-        with engine.begin() as conn:  # publishing the same again stores nothing new
-            again = publish(conn, DAY0, DAY1, now_ms=T1 + 20_000)
-            assert again == first
+        again = publish(engine, DAY0, DAY1, now_ms=T1 + 20_000)
+        assert again == first  # publishing the same again stores nothing new
+        with engine.connect() as conn:
             assert (
                 conn.execute(sa.select(sa.func.count()).select_from(price_revisions)).scalar() == 2
             )
@@ -148,8 +147,7 @@ def test_publication_and_a_correction_as_a_new_revision(url: str) -> None:
         SqlLedger(engine).reverse(sale_key(url, "L003"), "fix-1", T1 + 30_000, "wrong lot")
         pending = daily_records(url, DAY0, DAY0)
         assert [(r.origin, r.revision) for r in pending] == [("寿光市", 0)]  # not yet published
-        with engine.begin() as conn:
-            second = publish(conn, DAY0, DAY1, now_ms=T1 + 40_000)
+        second = publish(engine, DAY0, DAY1, now_ms=T1 + 40_000)
         assert [(r.day, r.origin, r.revision) for r in second] == [
             (DAY0, "寿光市", 2),
             (DAY1, "寿光市", 1),

@@ -159,3 +159,60 @@ def test_bad_queries(db: str) -> None:
 def test_pages_need_no_login(db: str, tmp_path: Path) -> None:
     for status, *_ in fetch(db, "/prices", "/prices/index", "/api/prices"):
         assert status == 200
+
+
+def test_an_administrator_publishes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sqlalchemy as sa
+    from argon2 import PasswordHasher
+
+    from jiqun.market.security import passwords
+    from jiqun.market.service.app import service_of
+
+    monkeypatch.setattr(
+        passwords, "_HASHER", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+    )
+    path = str(tmp_path / "market.db")
+    trade(path)
+    password = "correct horse"
+
+    async def go() -> None:
+        app = build_app(path, SECRET)
+        server = TestServer(app)
+        c: TestClient[Any, Any] = TestClient(server)
+        await c.start_server()
+        try:
+            service = service_of(app)
+            await service.add_user("ADM", "admin", password)
+            await service.add_user("B01", "buyer", password)
+            body = {"from": "2026-11-20", "to": "2026-11-21"}
+            r = await c.post("/api/prices/publish", json=body)
+            assert r.status == 401
+            for user, status in (("B01", 403), ("ADM", 200)):
+                r = await c.post("/api/login", json={"user": user, "password": password})
+                csrf = (await r.json())["csrf"]
+                r = await c.post("/api/prices/publish", json=body, headers={"X-CSRF-Token": csrf})
+                assert r.status == status, await r.text()
+            assert await r.json() == {
+                "from": "2026-11-20",
+                "to": "2026-11-21",
+                "records": 3,
+                "days": [
+                    {"date": "2026-11-20", "revision": 1},
+                    {"date": "2026-11-21", "revision": 1},
+                ],
+            }
+            bad = {"from": "2026-11-22", "to": "2026-11-21"}
+            r = await c.post("/api/prices/publish", json=bad, headers={"X-CSRF-Token": csrf})
+            assert (r.status, (await r.json())["error"]) == (400, "bad_range")
+            page = await (await c.get("/prices?day=2026-11-20")).text()
+            assert 'class="unpublished"' not in page
+            assert re.search(r"<td>1</td>\s*</tr>", page)  # revision 1
+        finally:
+            await c.close()
+
+    asyncio.run(go())
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.connect() as conn:
+        actions = conn.execute(sa.text("SELECT actor, action FROM audit_log")).all()
+    engine.dispose()
+    assert ("ADM", "prices_published") in [tuple(a) for a in actions]

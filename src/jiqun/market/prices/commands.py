@@ -113,6 +113,7 @@ def prices(
     from jiqun.market.prices.dailyout import records_csv, records_json
     from jiqun.market.prices.publish import publish, with_revisions
     from jiqun.market.store import open_store
+    from jiqun.market.store.db import read_only
 
     start, end = parse_day(from_, "--from"), parse_day(to, "--to")
     if end < start:
@@ -120,12 +121,15 @@ def prices(
     with database_errors(db):
         engine = open_store(db, create=False)
         try:
-            with engine.begin() as conn:
-                if no_publish:
-                    records = with_revisions(conn, computed_records(conn, start, end))
-                else:
-                    records = publish(conn, start, end)
-                categories = variety_categories(conn)
+            published = None if no_publish else publish(engine, start, end)
+            with engine.connect() as conn:
+                read_only(conn)
+                with conn.begin():
+                    if published is None:
+                        records = with_revisions(conn, computed_records(conn, start, end))
+                    else:
+                        records = published
+                    categories = variety_categories(conn)
         finally:
             engine.dispose()
     if _format(fmt, output, "csv") == "json":

@@ -8,7 +8,9 @@ The price information centre is public (no login), as the market's prices are (P
 - ``GET /prices/index?base_from=&base_to=&from=&to=&period=`` — the price index with its
   categories, 定基 / 环比 / 同比 (docs/guide/price-index.md);
 - downloads ``GET /prices.csv?from=&to=`` and ``GET /prices/index.csv?…``;
-- the JSON API ``GET /api/prices?from=&to=`` and ``GET /api/prices/index?…``.
+- the JSON API ``GET /api/prices?from=&to=`` and ``GET /api/prices/index?…``;
+- ``POST /api/prices/publish`` (administrators): publish days as revisions, as
+  ``jiqun market prices`` does.
 
 Records are computed from the ledger and the journal as they stand (each with the revision it
 was published under, 0 when not yet published — ``jiqun market prices`` publishes). The
@@ -43,10 +45,18 @@ from jiqun.market.prices.daily import (
 from jiqun.market.prices.dailyout import records_csv, records_json
 from jiqun.market.prices.index import PERIODS, IndexResult, Period, compute_index
 from jiqun.market.prices.indexout import index_csv, index_json
-from jiqun.market.prices.publish import with_revisions
+from jiqun.market.prices.publish import publish, with_revisions
 from jiqun.market.prices.records import PriceRow
 from jiqun.market.prices.tables import price_revisions
-from jiqun.market.service.app import Handler, Refused, lang_of, page, service_of
+from jiqun.market.service.app import (
+    Handler,
+    Refused,
+    json_body,
+    lang_of,
+    page,
+    require,
+    service_of,
+)
 from jiqun.market.store import schema as t
 from jiqun.market.store.db import read_only
 from jiqun.observatory.errors import UserError
@@ -459,7 +469,44 @@ async def api_index(request: web.Request) -> web.StreamResponse:
     return web.json_response(index_json(result), dumps=_dumps)
 
 
+async def api_publish(request: web.Request) -> web.StreamResponse:
+    """An administrator publishes the days ``from``..``to`` (JSON body): each day whose
+    records differ from its latest revision gets a new one; the answer lists each day's
+    revision. Audited."""
+    session = require(request, "admin")
+    data = await json_body(request)
+    days = []
+    for name in ("from", "to"):
+        value = data.get(name)
+        if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise Refused(400, f"bad_{name}")
+        try:
+            days.append(date.fromisoformat(value))
+        except ValueError:
+            raise Refused(400, f"bad_{name}") from None
+    start, end = days
+    if end < start:
+        raise Refused(400, "bad_range")
+    if (end - start).days >= MAX_DAYS:
+        raise Refused(400, "range_too_long")
+    service = service_of(request.app)
+    engine = service.market.engine
+    now = service.runner.now()
+    loop = asyncio.get_running_loop()
+    records = await loop.run_in_executor(None, lambda: publish(engine, start, end, now_ms=now))
+    revisions = sorted({(r.day.isoformat(), r.revision) for r in records})
+    body = {
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "records": len(records),
+        "days": [{"date": d, "revision": rev} for d, rev in revisions],
+    }
+    await service.audit(session.user, "prices_published", body)
+    return web.json_response(body, dumps=_dumps)
+
+
 ROUTES: list[tuple[str, str, Handler]] = [
+    ("POST", "/api/prices/publish", api_publish),
     ("GET", "/prices", prices_page),
     ("GET", "/prices.csv", prices_csv),
     ("GET", "/prices/history/{variety}", history_page),

@@ -16,10 +16,11 @@ from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from jiqun.market.prices.daily import DailyRecord, computed_records
 from jiqun.market.prices.tables import price_records, price_revisions
+from jiqun.market.store.db import read_only
 
 
 def _content_key(r: DailyRecord) -> tuple[object, ...]:
@@ -98,15 +99,37 @@ def with_revisions(conn: Connection, records: list[DailyRecord]) -> list[DailyRe
 
 
 def publish(
-    conn: Connection, start: date, end: date, *, now_ms: int | None = None
+    engine: Engine, start: date, end: date, *, now_ms: int | None = None
 ) -> list[DailyRecord]:
-    """Publish the days start..end as the ledger has them now (in the caller's transaction);
-    return their records with the revision each is published under.
+    """Publish the days start..end as the ledger has them now; return their records with the
+    revision each is published under.
+
+    The records are computed in a read-only transaction (replaying the journal takes a
+    while), then stored in a short write transaction of their own, so that a live market
+    writing the same database waits for no computation."""
+    with engine.connect() as conn:
+        read_only(conn)
+        with conn.begin():
+            computed = computed_records(conn, start, end)
+    with engine.begin() as conn:
+        return publish_records(conn, computed, start, end, now_ms=now_ms)
+
+
+def publish_records(
+    conn: Connection,
+    records: list[DailyRecord],
+    start: date,
+    end: date,
+    *,
+    now_ms: int | None = None,
+) -> list[DailyRecord]:
+    """Store ``records`` (those of the days start..end) as the next revision of each day
+    that differs from its latest one, in the caller's transaction.
 
     A day with no trading and no withdrawn lot is published (as an empty revision) only when
     it had records published before: the emptying is a correction too."""
     now_ms = int(time.time() * 1000) if now_ms is None else now_ms
-    computed = _by_day(computed_records(conn, start, end))
+    computed = _by_day([r for r in records if start <= r.day <= end])
     latest = latest_revisions(conn, start, end)
     out: list[DailyRecord] = []
     for day in sorted(set(computed) | set(latest)):
