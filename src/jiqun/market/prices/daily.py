@@ -277,7 +277,10 @@ def journal_facts(conn: Connection) -> tuple[dict[str, LotFacts], list[tuple[int
     was journaled since the last call for the same database (a per-URL cache)."""
     key = conn.engine.url.render_as_string(hide_password=True)
     with _FACTS_LOCK:
-        facts = _FACTS.setdefault(key, JournalFacts())
+        facts = _FACTS.pop(key, None) or JournalFacts()
+        _FACTS[key] = facts  # the most recently used last
+        while len(_FACTS) > 8:
+            _FACTS.pop(next(iter(_FACTS)))
         try:
             facts.update(conn)
         except Exception:

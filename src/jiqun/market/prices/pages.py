@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import threading
 from collections import OrderedDict, defaultdict
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -145,18 +146,21 @@ def _version(engine: Engine) -> tuple[int, int, int]:
 
 
 _CACHE: OrderedDict[tuple[Any, ...], tuple[list[DailyRecord], dict[str, str]]] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
 
 
 def _cached(engine: Engine, start: date, end: date) -> tuple[list[DailyRecord], dict[str, str]]:
     key = (str(engine.url), id(engine), start, end, _version(engine))
-    found = _CACHE.get(key)
-    if found is None:
-        found = _read(engine, start, end)
+    with _CACHE_LOCK:
+        found = _CACHE.get(key)
+        if found is not None:
+            _CACHE.move_to_end(key)
+            return found
+    found = _read(engine, start, end)  # outside the lock: requests compute side by side
+    with _CACHE_LOCK:
         _CACHE[key] = found
         while len(_CACHE) > 32:
             _CACHE.popitem(last=False)
-    else:
-        _CACHE.move_to_end(key)
     return found
 
 
