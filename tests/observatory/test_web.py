@@ -167,6 +167,13 @@ async def _visit(db: Path, folder: Path) -> dict[str, Reply]:
                     headers={"X-CSRF-Token": csrf},
                 )
             )
+        r = await staff.post(
+            "/observatory/upload",
+            data=_form({"register": ("bad.csv", bad)}, skip_invalid="1"),
+            headers={"X-CSRF-Token": csrf},
+        )
+        out["skipped"] = await _reply(r)
+        out["rejects"] = await _reply(await staff.get(r.url.path + "/rejects.csv"))
         # The same small register sent as a browser without JavaScript sends it: the token
         # is a form field (the middleware reads and checks it).
         good = small
@@ -319,6 +326,8 @@ def test_bad_upload_shows_file_row_column_value_and_reason(visit: dict[str, Repl
         assert first.startswith("bad.csv"), first  # the user's file name, not the temp folder
         assert "4" in first and "两万" in first and HEADER[6] in first
         assert "Traceback" not in reply.text and "jiqun-upload" not in reply.text
+        assert "--skip-invalid" not in reply.text  # the page has its own way to skip them
+    assert "可勾选“跳过错误行”后重新上传" in visit["bad_zh"].text
     assert "第4行" in visit["bad_zh"].text
     assert "row 4" in visit["bad_en"].text
     assert visit["bad_en"].text.count('<html lang="en"') == 1
@@ -467,3 +476,12 @@ def test_downloaded_docx_looks_right(visit: dict[str, Reply]) -> None:
     assert len(document.inline_shapes) >= 2
     for shape in document.inline_shapes:
         assert shape.width <= max(widths)
+
+
+def test_skipped_rows_are_counted_and_downloadable(visit: dict[str, Reply]) -> None:
+    page = visit["skipped"]
+    assert page.status == 200 and "已跳过1个错误行" in page.text
+    rejects = visit["rejects"]
+    assert rejects.status == 200 and rejects.content_type == "text/csv"
+    text = rejects.body.decode("utf-8-sig")
+    assert "两万" in text and "恒达纺织" in text and "新郎服饰" not in text

@@ -15,12 +15,12 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jiqun.i18n import Lang
+from jiqun.i18n import Lang, t
 from jiqun.observatory import charts, documents, report
 from jiqun.observatory.clusters import load_definitions
-from jiqun.observatory.errors import UserError
+from jiqun.observatory.errors import InvalidRows, UserError
 from jiqun.observatory.placements import TownTable, load_ledger, town_table
-from jiqun.observatory.plan import PlanProgress, load_plan, load_targets, progress
+from jiqun.observatory.plan import PlanProgress, TableRows, load_plan, load_targets, progress
 from jiqun.observatory.register import load_register
 from jiqun.observatory.stats import SurveyStats, compute
 from jiqun.observatory.towns import TownDiagnosis, diagnose
@@ -32,6 +32,13 @@ FORMATS: dict[str, tuple[str, str]] = {
     "docx": (".docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
     "xlsx": (".xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
 }
+
+
+SKIP_ON_THE_PAGE = (
+    "登记表有{count}行无效数据，未做任何计算。可勾选“跳过错误行”后重新上传（错误行可下载）",
+    "the register has {count} invalid rows; nothing was computed. Tick 'Skip bad rows' and "
+    "upload again to skip them (they can be downloaded)",
+)
 
 
 @dataclass(frozen=True)
@@ -158,4 +165,12 @@ def error_lines(error: UserError, lang: Lang, folder: Path) -> list[str]:
     """The error's lines in ``lang`` with the upload folder (``folder/<field>/<file>``) taken
     out of the file names, so that they name the user's own file ("名录.xlsx，第12行：…")."""
     inside = re.compile(re.escape(str(folder)) + r"[/\\][^/\\]+[/\\]")
-    return [inside.sub("", line) for line in error.lines(lang)]
+    lines = [inside.sub("", line) for line in error.lines(lang)]
+    if isinstance(error, InvalidRows):  # the summary names a command-line option: the page's
+        count = len(error.problems)
+        if isinstance(error, TableRows):
+            lines[-1] = t("file_invalid_summary", lang, count=count)
+        else:
+            zh, en = SKIP_ON_THE_PAGE
+            lines[-1] = (zh if lang == "zh" else en).format(count=count)
+    return lines
