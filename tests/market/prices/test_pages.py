@@ -216,3 +216,23 @@ def test_an_administrator_publishes(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         actions = conn.execute(sa.text("SELECT actor, action FROM audit_log")).all()
     engine.dispose()
     assert ("ADM", "prices_published") in [tuple(a) for a in actions]
+
+
+def test_weekly_and_monthly_index_api(db: str) -> None:
+    q = "from=2026-11-20&to=2026-11-21&base_from=2026-11-20&base_to=2026-11-20"
+    [(s1, _, _, week), (s2, _, _, month)] = fetch(
+        db, f"/api/prices/index?{q}&period=week", f"/api/prices/index?{q}&period=month"
+    )
+    assert (s1, s2) == (200, 200)
+    # 2026-11-20 (Friday) and 21 are in ISO week 47; 番茄 has no base, so the week holds
+    # only the base day's 黄瓜 trading: 100.
+    assert json.loads(week)["weeks"] == [
+        {
+            "week": "2026-W47",
+            "from": "2026-11-16",
+            "to": "2026-11-22",
+            "total": 100.0,
+            "categories": {"瓜菜": 100.0},
+        }
+    ]
+    assert [m["month"] for m in json.loads(month)["months"]] == ["2026-11"]

@@ -156,10 +156,13 @@ def sale_amount(entries: Iterable[tuple[str, int]], meta: Mapping[str, Any]) -> 
 def ledger_sales(conn: Connection, from_ms: int, to_ms: int) -> list[SaleFact]:
     """The sales booked in [from_ms, to_ms), net of reversed ones."""
     x, e, a = t.transactions, t.entries, t.accounts
+    reversals = [
+        _meta(meta) for (meta,) in conn.execute(sa.select(x.c.meta).where(x.c.kind == "reversal"))
+    ]
     reversed_keys = {
         str(meta.get("reverses"))
-        for (meta,) in conn.execute(sa.select(x.c.meta).where(x.c.kind == "reversal"))
-        if _meta(meta).get("reversed_kind", "sale") == "sale"
+        for meta in reversals
+        if meta.get("reversed_kind", "sale") == "sale"
     }
     rows = conn.execute(
         sa.select(x.c.id, x.c.key, x.c.at_ms, x.c.meta, a.c.name, e.c.amount_fen)
