@@ -33,11 +33,11 @@ import fcntl
 import json
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -61,6 +61,7 @@ from jiqun.market.store import schema as t
 from jiqun.market.store.db import is_postgres, read_only, sqlite_path
 
 ALL_HALLS = "*"  # the snapshots' hall: every hall and the accounts they share
+T = TypeVar("T")
 
 
 class JournalError(ValueError):
@@ -214,6 +215,64 @@ class DurableMarket:
             except Exception as e:  # the input is committed: a missed snapshot only costs time
                 self.snapshot_error = e
         return outputs
+
+    def submit_many(
+        self,
+        items: Sequence[tuple[str, Input]],
+        each: Callable[[str, Input, int, Callable[[], list[Output]]], T],
+    ) -> list[T]:
+        """A group commit: journal, apply and book several inputs, in order, in ONE
+        transaction (one durable commit for all: DESIGN.md's 47,000 sales/s grouped against
+        1,900 one at a time). All or nothing: on any failure the engines are restored and the
+        error is raised, and none of them happened. ``each(hall, event, seq, apply)`` is
+        called for every input, ``apply()`` journaling and applying it and returning its
+        outputs (so that the caller can read the engine before and after); the results of
+        ``each`` are returned after the commit."""
+        if self._stale:
+            self.recover()
+        for hall, _ in items:
+            if hall not in self.halls:
+                raise JournalError(f"unknown hall {hall!r}")
+        first = self.seq
+        results: list[T] = []
+        applied: list[int] = []
+        self._stale = True
+        try:
+            if self._writer is None:
+                self._writer = self.engine.connect()
+            with self.ledger.begin(self._writer) as work:
+                for index, (hall, event) in enumerate(items):
+                    seq = first + index + 1
+
+                    def apply(
+                        hall: str = hall, event: Input = event, seq: int = seq
+                    ) -> list[Output]:
+                        kind, payload = encode(event)
+                        work.cursor.execute(
+                            work.sql.insert_journal,
+                            (seq, hall, kind, _compact(payload), event.at_ms),
+                        )
+                        outputs = self.halls[hall].apply(event)
+                        self._book(work, self.configs[hall], seq, event, outputs)
+                        applied.append(seq)
+                        return outputs
+
+                    results.append(each(hall, event, seq, apply))
+                    if applied[-1:] != [seq] or len(applied) != index + 1:
+                        raise JournalError("each() must call apply() once")  # no gap, no twice
+        except BaseException:
+            self._drop_writer()
+            self._restore()
+            raise
+        self.seq, self._stale = first + len(items), False
+        every = self.snapshot_every
+        if every and self.seq // every > first // every:
+            try:
+                self.snapshot()
+                self.snapshot_error = None
+            except Exception as e:  # the inputs are committed: a missed snapshot costs time
+                self.snapshot_error = e
+        return results
 
     def _drop_writer(self) -> None:
         """Forget the writer's connection: after an error its state is not to be trusted (the

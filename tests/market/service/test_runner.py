@@ -123,3 +123,50 @@ def test_the_boards_last_results_survive_a_server_restart(tmp_path: Path) -> Non
             await client.close()
 
     assert run(second()) == before
+
+
+def test_a_burst_of_presses_is_committed_in_groups_and_acked_each(tmp_path: Path) -> None:
+    from jiqun.market.core.engine import EngineError, HallEngine
+
+    async def go() -> None:
+        async with live(f"sqlite:///{tmp_path / 'm.db'}") as env:
+            auctioneer = await env.client("AUC")
+            r = await env.post(auctioneer, f"/api/halls/{HALL}/open")
+            assert r.status == 200
+            runner = env.service.runner
+            market = runner.market
+            batches: list[int] = []
+            real = market.submit_many
+
+            def spy(items: Any, each: Any) -> Any:
+                batches.append(len(items))
+                return real(items, each)
+
+            market.submit_many = spy  # type: ignore[method-assign]
+            # a copy of the engine, fed the same inputs one by one: the oracle
+            copy = await runner.call(lambda m: m.state())
+            futures, sent = [], []
+            for i in range(40):
+                buyer = "B01" if i % 2 else "B02"
+
+                def make(now: int, buyer: str = buyer, i: int = i) -> Press:
+                    press = Press(now, buyer, "L001", 1 + i % 7)
+                    sent.append(press)
+                    return press
+
+                futures.append(runner.enqueue(HALL, make))
+            # one input of the burst that cannot be applied (stamped in the past): it alone fails
+            futures.append(runner.enqueue(HALL, lambda now: Press(now - 60_000, "B01", "L001", 5)))
+            results = await asyncio.gather(*futures, return_exceptions=True)
+            assert isinstance(results[-1], EngineError)
+            assert max(batches) > 1  # grouped
+            assert sum(batches) >= 41
+            from jiqun.market.codec import market_from
+
+            halls, _ = market_from(copy)
+            engine = HallEngine(CLOCK, FEES, state=halls[HALL])
+            for press, got in zip(sent, results[:-1], strict=True):
+                assert got == engine.apply(press)
+            assert await runner.call(lambda m: m.verify()) == []  # journal replays to the same
+
+    run(go())

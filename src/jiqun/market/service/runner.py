@@ -25,6 +25,7 @@ replies, written at once, never wait behind a burst to thousands of sockets.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import threading
 import time
@@ -46,6 +47,7 @@ from jiqun.market.core.events import (
     Input,
     Open,
     Output,
+    Press,
     QueueChanged,
     RoundStarted,
     Sale,
@@ -65,6 +67,7 @@ RESULTS_KEPT = 5
 NEW_STATE = (HallClosed, Withdrawn, ClockPaused, HallHeld, QueueChanged)
 STATE_INPUTS = (Open, SetClock)
 WRITE_SLICE = 256  # subscribers written per loop turn: acks and syncs get their turn between
+BATCH = 64  # inputs committed together at most (a group commit)
 
 
 class ServerClock:
@@ -109,6 +112,19 @@ class _Hall:
     outbox: list[bytes] = field(default_factory=list)  # frames of this loop turn, not yet sent
     jobs: deque[tuple[bytes, list[Subscriber]]] = field(default_factory=deque)
     writing: bool = False  # a slice of jobs[0] is scheduled
+
+
+@dataclass
+class _Job:
+    hall: str
+    event: Input
+    check: Callable[[DurableMarket], None] | None
+    future: concurrent.futures.Future[Applied]
+
+
+def _batchable(job: _Job) -> bool:
+    """Presses and timer ticks: inputs that are never refused before the journal."""
+    return job.check is None and isinstance(job.event, Press | Advance)
 
 
 @dataclass(frozen=True)
@@ -162,6 +178,9 @@ class MarketRunner:
         self._halls: dict[str, _Hall] = {}
         self._started = False
         self._flush_scheduled = False
+        self._jobs: deque[_Job] = deque()  # inputs stamped, not yet committed (in order)
+        self._lock = threading.Lock()
+        self._draining = False  # a _drain is queued or running on the writer thread
         self.timer_errors: list[BaseException] = []
 
     # ------------------------------------------------------------------ lifecycle
@@ -215,15 +234,56 @@ class MarketRunner:
         check: Callable[[DurableMarket], None] | None = None,
         reply: Callable[[list[Output]], None] | None = None,
     ) -> asyncio.Future[list[Output]]:
-        """Stamp ``make(now)`` and queue it on the writer thread at once (no ``await``), so
+        """Stamp ``make(now)`` and queue it for the writer thread at once (no ``await``), so
         that inputs reach the writer in the order of their stamps. The future resolves to the
         outputs after the commit and after the public ones were queued for the subscribers.
         ``check(market)`` runs on the writer thread first and may raise to refuse the input
-        (not journaled). ``reply(outputs)`` runs after the commit, before the broadcast."""
+        (not journaled). ``reply(outputs)`` runs after the commit, before the broadcast.
+
+        Presses and timer ticks waiting together are committed together (a group commit,
+        :meth:`DurableMarket.submit_many`): a burst of presses at a stop costs a few durable
+        commits, not one each, and each is still acknowledged only after its commit."""
         loop = asyncio.get_running_loop()
-        event = make(self.clock.now())
-        done = loop.run_in_executor(self._writer, self._apply, hall, event, check)
+        job = _Job(hall, make(self.clock.now()), check, concurrent.futures.Future())
+        with self._lock:
+            self._jobs.append(job)
+            start, self._draining = not self._draining, True
+        if start:
+            self._writer.submit(self._drain)
+        done = asyncio.wrap_future(job.future, loop=loop)
         return asyncio.ensure_future(self._finish(hall, done, reply))
+
+    def _drain(self) -> None:
+        """The writer thread: commit the queued inputs, batching presses and timer ticks."""
+        while True:
+            with self._lock:
+                if not self._jobs:
+                    self._draining = False
+                    return
+                batch = [self._jobs.popleft()]
+                if _batchable(batch[0]):
+                    while self._jobs and len(batch) < BATCH and _batchable(self._jobs[0]):
+                        batch.append(self._jobs.popleft())
+            self._commit(batch)
+
+    def _commit(self, batch: list[_Job]) -> None:
+        if len(batch) == 1 and batch[0].check is not None:
+            try:
+                batch[0].check(self.market)
+            except BaseException as e:  # refused: not journaled
+                batch[0].future.set_exception(e)
+                return
+        try:
+            applied = self.market.submit_many([(j.hall, j.event) for j in batch], self._observe)
+        except BaseException as e:
+            if len(batch) == 1:
+                batch[0].future.set_exception(e)
+                return
+            for job in batch:  # nothing of the batch happened: each on its own, to find it
+                self._commit([job])
+            return
+        for job, result in zip(batch, applied, strict=True):
+            job.future.set_result(result)
 
     async def submit(
         self,
@@ -246,16 +306,15 @@ class MarketRunner:
         self._after(hall, applied)
         return applied.outputs
 
-    def _apply(
-        self, hall: str, event: Input, check: Callable[[DurableMarket], None] | None
+    def _observe(
+        self, hall: str, event: Input, seq: int, apply: Callable[[], list[Output]]
     ) -> Applied:
-        if check is not None:
-            check(self.market)
+        """Apply one input (inside the commit) and note what the subscribers must be told."""
         engine = self.market.halls[hall]
         s = engine.state
         window = (s.current, _rounds(engine)) if s.phase == WINDOW else None
         current = s.current
-        outputs = self.market.submit(hall, event)
+        outputs = apply()
         window_left = None
         if window is not None and (s.phase != WINDOW or (s.current, _rounds(engine)) != window):
             window_left = s.lots[window[0]].remaining
@@ -266,7 +325,7 @@ class MarketRunner:
             or (isinstance(event, AddLot) and _shown_next(engine, event.lot.id))
         )
         view = protocol.hall_view(hall, engine) if board else None
-        return Applied(outputs, next_due(engine), self.market.seq, view, window_left)
+        return Applied(outputs, next_due(engine), seq, view, window_left)
 
     def _after(self, hall: str, applied: Applied) -> None:
         h = self._hall(hall)
