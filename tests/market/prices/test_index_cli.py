@@ -206,3 +206,17 @@ def test_blank_lines_and_extra_columns_are_fine(tmp_path: Path) -> None:
     )
     assert code == 0
     assert json.loads(out)["days"][1]["total"] == pytest.approx(110.0)
+
+
+def test_chinese_headers(tmp_path: Path) -> None:
+    text = (
+        "日期,品种,类别,等级,成交量（克）,成交额（分）\n"
+        "2026-01-01,黄瓜,瓜菜,一级,1000,300\n"
+        "2026-01-02,黄瓜,瓜菜,一级,2000,720\n"  # 360 fen/kg against 300
+    )
+    code, out, err = run(
+        "market", "index", write(tmp_path, text), "--base-from", "2026-01-01",
+        "--base-to", "2026-01-01",
+    )  # fmt: skip
+    assert code == 0, err
+    assert json.loads(out)["days"][1]["total"] == pytest.approx(120.0)

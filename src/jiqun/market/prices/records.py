@@ -2,7 +2,8 @@
 
 Columns (header names, in any order; other columns are ignored): ``date`` (ISO 2026-11-27),
 ``variety``, ``category``, ``grade``, ``volume_g`` (integer grams ≥ 0), ``amount_fen``
-(integer fen ≥ 0). The file is UTF-8 (a BOM is fine) or GB18030/GBK, as spreadsheets save it.
+(integer fen ≥ 0); or in Chinese 日期, 品种, 类别, 等级, 成交量（克）, 成交额（分）.
+The file is UTF-8 (a BOM is fine) or GB18030/GBK, as spreadsheets save it.
 
 Rules (docs/guide/price-index.md):
 
@@ -28,6 +29,25 @@ from jiqun.i18n import Lang, current_lang
 from jiqun.observatory.errors import UserError
 
 COLUMNS = ("date", "variety", "category", "grade", "volume_g", "amount_fen")
+
+# Chinese headers a user's spreadsheet may have, for the same columns.
+ALIASES = {
+    "日期": "date",
+    "品种": "variety",
+    "类别": "category",
+    "等级": "grade",
+    "成交量克": "volume_g",
+    "成交量(克)": "volume_g",
+    "成交额分": "amount_fen",
+    "成交额(分)": "amount_fen",
+}
+
+
+def _column(header: str) -> str:
+    """A header cell as a column name: case, spaces, a BOM and full-width brackets aside."""
+    name = header.strip().lstrip("\ufeff").lower().replace("（", "(").replace("）", ")")
+    name = name.replace(" ", "")
+    return ALIASES.get(name, name)
 
 
 @dataclass(frozen=True)
@@ -125,7 +145,7 @@ def parse_rows(text: str, name: str) -> list[PriceRow]:
     header = next(reader, None)
     if header is None or not any(h.strip() for h in header):
         raise RecordsError([Problem(name, None, None, None, "文件为空", "the file is empty")])
-    names = [h.strip().lstrip("\ufeff").lower() for h in header]
+    names = [_column(h) for h in header]
     missing = [c for c in COLUMNS if c not in names]
     doubled = sorted({c for c in COLUMNS if names.count(c) > 1})
     if missing or doubled:
