@@ -12,6 +12,7 @@ import asyncio
 import csv
 import io
 import re
+import threading
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -211,6 +212,7 @@ async def _visit(db: Path, folder: Path) -> dict[str, Reply]:
             )
         )
         out["demo"] = await _reply(await anonymous.get("/observatory/r/demo"))
+        out["demo_en"] = await _reply(await anonymous.get("/observatory/r/demo?lang=en"))
         out["demo_xlsx"] = await _reply(await anonymous.get("/observatory/r/demo/report.xlsx"))
         out["unknown"] = await _reply(await anonymous.get("/observatory/r/nosuchkey"))
         return out
@@ -387,6 +389,15 @@ def test_public_demo_has_every_section(visit: dict[str, Reply], shared: Path) ->
     assert visit["demo_xlsx"].content_type == XLSX
 
 
+def test_english_demo_page(visit: dict[str, Reply]) -> None:
+    page = visit["demo_en"].text
+    assert "<h2>1. The state of the clusters</h2>" in page
+    assert "<h2>3. Progress towards the plan</h2>" in page
+    assert "In 2024 its firms achieved revenue of 14.2 billion yuan" in page  # 142亿 in the seed
+    assert "/observatory/r/demo/report.pdf?lang=en" in page
+    assert "Download the report" in page
+
+
 def test_english_home_page(visit: dict[str, Reply]) -> None:
     page = visit["home_en"].text
     assert "Cluster observatory" in page and "See the demo (Zhucheng)" in page
@@ -485,3 +496,47 @@ def test_skipped_rows_are_counted_and_downloadable(visit: dict[str, Reply]) -> N
     assert rejects.status == 200 and rejects.content_type == "text/csv"
     text = rejects.body.decode("utf-8-sig")
     assert "两万" in text and "恒达纺织" in text and "新郎服饰" not in text
+
+
+def test_heavy_work_runs_off_the_event_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Loading and writing the PDF run on the observatory's worker thread, so the event loop
+    (and the clock's live traffic) is never blocked by them."""
+    from jiqun.observatory import web, web_work
+
+    threads: list[tuple[str, str]] = []
+    real_analyse, real_pdf = web.analyse, web_work.documents.write_pdf
+
+    def analyse(inputs: web_work.Inputs) -> web_work.Analysis:
+        threads.append(("analyse", threading.current_thread().name))
+        return real_analyse(inputs)
+
+    def write_pdf(doc: Any, path: Path) -> None:
+        threads.append(("pdf", threading.current_thread().name))
+        real_pdf(doc, path)
+
+    monkeypatch.setattr(web, "analyse", analyse)
+    monkeypatch.setattr(web_work.documents, "write_pdf", write_pdf)
+    monkeypatch.setattr(
+        passwords, "_HASHER", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+    )
+    small = write_csv(tmp_path / "good.csv", good_rows()).read_bytes()
+
+    async def go() -> int:
+        app = build_app(str(tmp_path / "m.db"), "k" * 40, halls=HALLS)
+        async with TestClient(TestServer(app)) as c:
+            await service_of(app).add_user("obs", "admin", PASSWORD)
+            csrf = await _login(c, "obs")
+            r = await c.post(
+                "/observatory/upload",
+                data=_form({"register": ("good.csv", small)}),
+                headers={"X-CSRF-Token": csrf},
+            )
+            assert r.status == 200, await r.text()
+            pdf = await c.get(r.url.path + "/report.pdf")
+            return pdf.status
+
+    assert asyncio.run(go()) == 200
+    assert [what for what, _ in threads] == ["analyse", "pdf"]
+    assert all(name.startswith("observatory") for _, name in threads), threads
