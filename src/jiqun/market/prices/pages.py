@@ -44,7 +44,14 @@ from jiqun.market.prices.daily import (
     variety_categories,
 )
 from jiqun.market.prices.dailyout import records_csv, records_json
-from jiqun.market.prices.index import PERIODS, IndexResult, Period, compute_index
+from jiqun.market.prices.index import (
+    PERIODS,
+    IndexResult,
+    Period,
+    compute_index,
+    period_end,
+    period_start,
+)
 from jiqun.market.prices.indexout import index_csv, index_json
 from jiqun.market.prices.publish import publish, with_revisions
 from jiqun.market.prices.records import PriceRow
@@ -331,10 +338,13 @@ async def _index(request: web.Request) -> tuple[IndexResult, dict[str, str]]:
     base_from_text = request.query.get("base_from", "").strip()
     base_from = _day(request, "base_from", start)
     base_to = _day(request, "base_to", base_from)
-    first = min(start, base_from)
-    if (max(end, base_to) - first).days >= MAX_DAYS:
+    chosen: Period = "week" if period == "week" else "month" if period == "month" else "day"
+    # Whole weeks or months: a reading at the edge of the range covers its whole period.
+    first = min(period_start(start, chosen), base_from)
+    last = max(period_end(period_start(end, chosen), chosen), base_to)
+    if (last - first).days >= MAX_DAYS:
         raise Refused(400, "range_too_long")
-    records, categories = await records_of(request, first, max(end, base_to))
+    records, categories = await records_of(request, first, last)
     if not base_from_text:
         traded = sorted({r.day for r in records if r.trades and start <= r.day <= end})
         if traded:
@@ -350,7 +360,6 @@ async def _index(request: web.Request) -> tuple[IndexResult, dict[str, str]]:
         )
         for r in records
     ]
-    chosen: Period = "week" if period == "week" else "month" if period == "month" else "day"
     result = compute_index(rows, base_from, base_to, chosen)
     shown = [r for r in result.readings if r.end >= start and r.start <= end]
     return (
