@@ -42,9 +42,10 @@ def line_chart(
     width: int = 720,
     height: int = 300,
     reference: float | None = None,
+    span: tuple[date, date] | None = None,
 ) -> str:
     """An SVG line chart of ``series`` (name → points); ``reference`` draws a dashed line
-    (the index's 100)."""
+    (the index's 100); ``span`` is the date axis (default: the days with points)."""
     points = [(d, v) for s in series.values() for d, v in s if v is not None]
     legend_rows = max(1, math.ceil(len(series) / 4))
     left, right, top, bottom = 64, 16, 28, 30 + 16 * legend_rows
@@ -59,7 +60,9 @@ def line_chart(
         parts.append(f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle">—</text></svg>')
         return "".join(parts)
     days = sorted({d for d, _ in points})
-    first, last = days[0], days[-1]
+    first, last = span if span is not None else (days[0], days[-1])
+    if span is not None:
+        days = sorted({*days, first, last})
     values = [v for _, v in points if v is not None]
     if reference is not None:
         values.append(reference)

@@ -295,6 +295,7 @@ async def history_page(request: web.Request) -> web.StreamResponse:
         chart_series,
         title=f"{variety} · {words['prices_mean'][0 if zh else 1]}",
         unit=words["prices_unit"][0 if zh else 1],
+        span=(start, end),
     )
     table = [
         {
@@ -427,7 +428,13 @@ async def index_page(request: web.Request) -> web.StreamResponse:
         categories=categories,
         weights={c: yuan(w) for c, w in result.weights.items()},
         rows=rows,
-        chart=line_chart(series, title=title, unit="", reference=100.0),
+        chart=line_chart(
+            series,
+            title=title,
+            unit="",
+            reference=100.0,
+            span=(result.readings[0].start, result.readings[-1].start) if result.readings else None,
+        ),
     )
     return page(request, "index.html", words=WORDS, **context)
 
