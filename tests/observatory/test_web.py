@@ -540,3 +540,17 @@ def test_heavy_work_runs_off_the_event_loop(
     assert asyncio.run(go()) == 200
     assert [what for what, _ in threads] == ["analyse", "pdf"]
     assert all(name.startswith("observatory") for _, name in threads), threads
+
+
+def test_error_lines_name_the_users_file_and_the_forms_fields(tmp_path: Path) -> None:
+    from jiqun.observatory.errors import FileProblem
+    from jiqun.observatory.web_work import error_lines
+
+    problem = FileProblem(tmp_path / "register" / "名录.xlsx", "several_sheets", sheets="甲、乙")
+    assert error_lines(problem, "zh", tmp_path) == [
+        "名录.xlsx：工作簿有多个含数据的工作表（甲、乙）：请用“工作表”一栏指定要导入的工作表"
+    ]
+    assert error_lines(problem, "en", tmp_path) == [
+        "名录.xlsx: the workbook has several sheets with data (甲、乙): choose one with the "
+        "Worksheet field"
+    ]

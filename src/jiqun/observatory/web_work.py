@@ -41,6 +41,13 @@ SKIP_ON_THE_PAGE = (
 )
 
 
+# The command-line options the loaders' messages name, as the upload form names them.
+OPTIONS_ON_THE_PAGE: tuple[dict[str, str], dict[str, str]] = (
+    {" --sheet ": "“工作表”一栏", " --clusters ": "“集群定义”文件"},
+    {" --sheet": " the Worksheet field", " --clusters": " the Cluster definitions file"},
+)
+
+
 @dataclass(frozen=True)
 class Inputs:
     """Files saved from one upload (each under the name the user gave it) and the options."""
@@ -173,4 +180,7 @@ def error_lines(error: UserError, lang: Lang, folder: Path) -> list[str]:
         else:
             zh, en = SKIP_ON_THE_PAGE
             lines[-1] = (zh if lang == "zh" else en).format(count=count)
+    words = OPTIONS_ON_THE_PAGE[0 if lang == "zh" else 1]
+    for option, label in words.items():
+        lines = [line.replace(option, label) for line in lines]
     return lines
