@@ -8,8 +8,11 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
+import sqlalchemy as sa
+
 from jiqun.market.core.events import Withdrawal
-from jiqun.market.sealed.tables import sealed_items
+from jiqun.market.sealed.tables import sealed_bids, sealed_items
 from tests.market.service.conftest import HALL, Live, cheap_argon2, live, run  # noqa: F401
 
 DEPOSIT = 1_000_000  # each of B01 and B02 (the live fixture's cashier deposits)
@@ -17,6 +20,21 @@ DEPOSIT = 1_000_000  # each of B01 and B02 (the live fixture's cashier deposits)
 
 def url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'market.db'}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def market_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The market's database, SQLite or the test PostgreSQL (this feature's tables emptied:
+    the shared fixture empties the core's)."""
+    if request.param == "sqlite":
+        return url(tmp_path)
+    pg: str = request.getfixturevalue("pg_url")
+    engine = sa.create_engine(pg)
+    with engine.begin() as conn:
+        conn.execute(sealed_bids.delete())
+        conn.execute(sealed_items.delete())
+    engine.dispose()
+    return pg
 
 
 async def list_items(env: Live, *items: dict[str, Any]) -> int:
@@ -41,9 +59,9 @@ async def bid(env: Live, c: Any, item: str, amount: object) -> tuple[int, dict[s
     return r.status, await r.json()
 
 
-def test_sealed_auction_on_the_ledger(tmp_path: Path) -> None:
+def test_sealed_auction_on_the_ledger(market_url: str) -> None:
     async def scenario() -> None:
-        async with live(url(tmp_path), lots=[]) as env:
+        async with live(market_url, lots=[]) as env:
             now = await list_items(
                 env, {"id": "J01", "reserve_fen": 100_000}, {"id": "J02", "reserve_fen": 900_000}
             )
@@ -128,12 +146,12 @@ def test_sealed_auction_on_the_ledger(tmp_path: Path) -> None:
     run(scenario())
 
 
-def test_an_item_is_paid_once(tmp_path: Path) -> None:
+def test_an_item_is_paid_once(market_url: str) -> None:
     """A restart between the payment and the item's status update: the next close finds the
     payment (ledger key ``sealed:J01``) and records it instead of paying again."""
 
     async def scenario() -> None:
-        async with live(url(tmp_path), lots=[]) as env:
+        async with live(market_url, lots=[]) as env:
             now = await list_items(env, {"id": "J01", "reserve_fen": 0})
             b1 = await env.client("B01")
             assert (await bid(env, b1, "J01", 70_000))[0] == 200
@@ -145,7 +163,7 @@ def test_an_item_is_paid_once(tmp_path: Path) -> None:
                     conn.execute(
                         sealed_items.update().values(status="open", winner=None, amount_fen=None)
                     )
-                    conn.exec_driver_sql("UPDATE sealed_bids SET standing = 1")
+                    conn.execute(sealed_bids.update().values(standing=True))
 
             await env.service.runner.call(reopen)
             items = (await (await b1.get("/api/sealed/items")).json())["items"]
