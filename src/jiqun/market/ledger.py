@@ -298,6 +298,17 @@ def _check_new(txn: Transaction) -> None:
         problem = sale_problem(Posted(txn.key, txn.kind, txn.at_ms, txn.meta, _pairs(txn.entries)))
         if problem:
             raise LedgerError(f"sale {problem}")
+    if txn.kind == "sealed_award":  # M11: amount − commission to the seller, commission M3 §6
+        meta = txn.meta
+        amount = int(meta["amount_fen"])
+        commission = fee(amount, int(meta["seller_commission_bps"]))
+        expected = {
+            postings.wallet(str(meta["buyer"])): amount,
+            postings.proceeds(str(meta["seller"])): -(amount - commission),
+            COMMISSION: -commission,
+        }
+        if _summed(_pairs(txn.entries)) != {k: v for k, v in expected.items() if v}:
+            raise LedgerError(f"sealed award {txn.key}: postings differ from its meta")
 
 
 def _pairs(entries: Iterable[Entry]) -> tuple[tuple[str, int], ...]:
@@ -417,6 +428,13 @@ def _items(account: str, p: Posted) -> list[tuple[str, int, str]]:
         else:
             commission = -p.amount_on(COMMISSION) * sign
             parts = [("sale", delta + commission, detail), ("commission", -commission, "")]
+    elif kind == "sealed_award":  # M11: the winner's payment; the seller's amount, commission
+        detail = f"{p.meta.get('item')}"
+        if account.startswith("wallet:"):
+            parts = [("sealed_purchase", delta, detail)]
+        else:
+            commission = -p.amount_on(COMMISSION) * sign
+            parts = [("sealed_sale", delta + commission, detail), ("commission", -commission, "")]
     elif kind in ("deposit", "withdrawal", "payout"):
         parts = [(kind, delta, "")]
     else:

@@ -70,6 +70,8 @@ ITEMS: dict[str, tuple[str, str]] = {
     "deposit": ("存款", "deposit"),
     "withdrawal": ("取款", "withdrawal"),
     "payout": ("货款结算付出", "payout"),
+    "sealed_purchase": ("拍品货款（密封投标）", "sealed-bid purchase"),
+    "sealed_sale": ("拍品销售款（密封投标）", "sealed-bid sale"),
     "other": ("其他", "other"),
 }
 
