@@ -4,6 +4,11 @@ Every check is a vectorised expression over a whole column; only the rows that f
 turned into Python objects, one :class:`RowProblem` per bad row. A bad register raises
 :class:`InvalidRows` unless the caller asks to skip bad rows: then they come back as
 ``rejects`` (the user's cells, row number and reasons), never dropped silently.
+
+A Parquet file is read with its own types (O9: tens of millions of rows): numbers and flags
+are checked as numbers, not turned into text and parsed back; a dictionary-encoded
+(categorical) column is checked once per distinct value and the results spread to its rows.
+The checks and the messages are the same as for text cells.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from pathlib import Path
 
 import polars as pl
 
-from jiqun.observatory import credit_code
+from jiqun.observatory import credit_code, reading
 from jiqun.observatory.errors import CellProblem, FileProblem, InvalidRows, RowProblem
 from jiqun.observatory.reading import ROW, RawTable, read_table
 from jiqun.observatory.schema import BY_NAME, COLUMNS, REQUIRED, Column, Kind, canonical_name
@@ -59,12 +64,62 @@ class Register:
 
 def load_register(path: Path, *, sheet: str | None = None, skip_invalid: bool = False) -> Register:
     """Read, type and check a register file (xlsx, xls, csv or parquet)."""
+    if path.suffix.lower() in (".parquet", ".pq") and path.exists() and path.stat().st_size:
+        return validate(read_typed_parquet(path), skip_invalid=skip_invalid)
     return validate(read_table(path, sheet=sheet), skip_invalid=skip_invalid)
 
 
-def _text(col: str) -> pl.Expr:
+def read_typed_parquet(path: Path) -> RawTable:
+    """A Parquet register as a :class:`RawTable` whose columns keep the file's types (text,
+    numbers, flags, categorical text); headers are checked as for every other format."""
+    try:
+        frame = pl.read_parquet(path)
+    except Exception as e:  # polars raises several error types for corrupt files
+        raise FileProblem(path, "file_unreadable", detail=str(e)) from None
+    headers = reading._headers(path, frame.columns)
+    if reading._header_score(headers) < 2:
+        required = "、".join(BY_NAME[n].aliases[0] for n in REQUIRED)
+        raise FileProblem(path, "no_header", rows=1, required=required)
+    frame = frame.rename({c: RawTable.column(i) for i, c in enumerate(frame.columns)}).with_columns(
+        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(ROW)
+    )
+    reading._no_rows(path, frame)
+    return RawTable(path, None, headers, frame)
+
+
+_NUMERIC_KINDS = (Kind.YEAR, Kind.AMOUNT, Kind.SIGNED_AMOUNT, Kind.COUNT)
+
+
+def _source(column: Column, src: str, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr | None]:
+    """The cell expression a column's checks read, and for a number kind stored as numbers
+    the parsed value itself (None: parse the text)."""
+    if dtype.is_numeric() and column.kind in _NUMERIC_KINDS:
+        return pl.col(src), pl.col(src).cast(pl.Float64)
+    if dtype == pl.String():
+        return pl.col(src), None
+    if dtype == pl.Boolean() and column.kind is Kind.FLAG:
+        return pl.col(src), None
+    return _as_text(pl.col(src), dtype), None
+
+
+def _as_text(cells: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """Typed cells as the user would read them: a whole float without ".0" (as
+    :mod:`jiqun.observatory.reading` writes numbers of a spreadsheet)."""
+    if dtype.is_float():
+        whole = cells == cells.floor()
+        integer = cells.cast(pl.Int64, strict=False).cast(pl.String)
+        return pl.when(whole).then(integer).otherwise(cells.cast(pl.String))
+    return cells.cast(pl.String)
+
+
+def _cell_texts(cells: pl.Series) -> list[str | None]:
+    """The user's cells of a few (bad) rows, as text for the messages."""
+    return pl.select(_as_text(pl.lit(cells), cells.dtype)).to_series().to_list()
+
+
+def _text(cells: pl.Expr) -> pl.Expr:
     """Cell text without surrounding blanks; an empty cell is null."""
-    stripped = pl.col(col).str.strip_chars()
+    stripped = cells.str.strip_chars()
     return pl.when(stripped.str.len_bytes() > 0).then(stripped)
 
 
@@ -96,12 +151,16 @@ class _Plan:
     checks: list[_Check]
 
 
-def _column_plan(column: Column, src: str, index: int) -> _Plan:
-    """The typed expression for one column and the checks on its cells."""
+def _column_plan(column: Column, src: str, index: int, dtype: pl.DataType | None = None) -> _Plan:
+    """The typed expression for one column and the checks on its cells (text cells unless
+    ``dtype`` says the file stored them typed)."""
     t, v = f"_t{index}", f"_v{index}"
     text, value = pl.col(t), pl.col(v)
     present = text.is_not_null()
-    prepare = [_text(src).alias(t)]
+    cells, number = _source(column, src, dtype or pl.String())
+    typed_flags = dtype == pl.Boolean() and column.kind is Kind.FLAG
+    raw = number is not None or typed_flags  # stored typed: a cell is there when not null
+    prepare = [(cells if raw else _text(cells)).alias(t)]
     checks: list[_Check] = []
     if column.required:
         checks.append(_Check(index, ~present, "required"))
@@ -111,14 +170,22 @@ def _column_plan(column: Column, src: str, index: int) -> _Plan:
         return _Plan([*prepare, parsed.alias(v)], typed, checks)
 
     kind = column.kind
-    if kind is Kind.TEXT:
+    if kind is Kind.TEXT or typed_flags:
         return _Plan(prepare, text, checks)
     if kind is Kind.YEAR:
-        parsed = _half_width(_text(src).str.strip_suffix("年")).cast(pl.Float64, strict=False)
+        parsed = (
+            number
+            if number is not None
+            else _half_width(_text(cells).str.strip_suffix("年")).cast(pl.Float64, strict=False)
+        )
         ok = value.is_not_null() & (value == value.floor()) & value.is_between(1900, 2200)
         return plan(parsed, value.cast(pl.Int64, strict=False), (present & ~ok, "bad_year"))
     if kind in (Kind.AMOUNT, Kind.SIGNED_AMOUNT, Kind.COUNT):
-        parsed = _half_width(_text(src)).cast(pl.Float64, strict=False)
+        parsed = (
+            number
+            if number is not None
+            else _half_width(_text(cells)).cast(pl.Float64, strict=False)
+        )
         numeric = value.is_not_null() & value.is_finite()
         more = [(present & ~numeric, "not_a_number")]
         if kind is not Kind.SIGNED_AMOUNT:
@@ -131,14 +198,14 @@ def _column_plan(column: Column, src: str, index: int) -> _Plan:
         is_true, is_false = value.is_in(_TRUE), value.is_in(_FALSE)
         typed = pl.when(is_true).then(True).when(is_false).then(False)
         return plan(
-            _text(src).str.to_lowercase(), typed, (present & ~is_true & ~is_false, "bad_flag")
+            _text(cells).str.to_lowercase(), typed, (present & ~is_true & ~is_false, "bad_flag")
         )
     if kind is Kind.INDUSTRY_CODE:
-        parsed = _half_width(_text(src), digits_only=True).str.replace(r"^[A-Ta-t]", "")
+        parsed = _half_width(_text(cells), digits_only=True).str.replace(r"^[A-Ta-t]", "")
         bad = present & ~value.str.contains(r"^\d{2,4}$")
         return plan(parsed, value, (bad, "bad_industry_code"))
     if kind is Kind.CREDIT_CODE:
-        parsed = _half_width(_text(src).str.to_uppercase(), digits_only=True)
+        parsed = _half_width(_text(cells).str.to_uppercase(), digits_only=True)
         length_ok = value.str.len_chars() == 18
         charset_ok = value.str.contains(f"^[{credit_code.ALPHABET}]+$")
         wrong_check = _check_char(value) != value.str.slice(17, 1)
@@ -171,19 +238,28 @@ def validate(table: RawTable, *, skip_invalid: bool = False) -> Register:
     if missing:
         raise FileProblem(table.path, "missing_columns", columns="、".join(missing))
 
-    plans = [
-        _column_plan(column, RawTable.column(found[column.name]), found[column.name])
-        for column in COLUMNS
-        if column.name in found
-    ]
+    frame = table.frame
+    plans: list[_Plan] = []
+    spread: list[pl.Series] = []
+    for column in COLUMNS:
+        if column.name not in found:
+            continue
+        index = found[column.name]
+        src = RawTable.column(index)
+        dtype = frame.schema[src]
+        if isinstance(dtype, pl.Categorical | pl.Enum):
+            plan, columns = _per_value(frame[src], _column_plan(column, src, index), index)
+            plans.append(plan)
+            spread.extend(columns)
+        else:
+            plans.append(_column_plan(column, src, index, dtype))
     checks = [check for p in plans for check in p.checks]
     extra = [
         pl.col(RawTable.column(i)).alias(header or f"列{i + 1}")
         for i, header in enumerate(table.headers)
         if canonical.get(i) is None
     ]
-    frame = table.frame
-    prepared = frame.with_columns(*[e for p in plans for e in p.prepare])
+    prepared = frame.with_columns(*spread, *[e for p in plans for e in p.prepare])
     masks = prepared.select(
         pl.col(ROW), *[c.bad.fill_null(False).alias(f"bad{k}") for k, c in enumerate(checks)]
     )
@@ -212,6 +288,28 @@ def validate(table: RawTable, *, skip_invalid: bool = False) -> Register:
                 pl.lit(None, _dtype(column.kind)).alias(column.name)
             )
     return Register(str(table.path), table.sheet, typed_frame, frozenset(found), rejects)
+
+
+def _per_value(cells: pl.Series, plan: _Plan, index: int) -> tuple[_Plan, list[pl.Series]]:
+    """A categorical column's plan evaluated once per distinct value (a few thousand towns
+    or industry codes instead of millions of cells), its results spread to the rows by a
+    join on the category codes. Returns the plan reading those columns, and the columns."""
+    values = cells.unique()
+    small = pl.DataFrame({cells.name: values.cast(pl.String)})
+    names = [f"_c{index}_typed", *[f"_c{index}_bad{k}" for k in range(len(plan.checks))]]
+    results = small.with_columns(plan.prepare).select(
+        plan.typed.alias(names[0]),
+        *[c.bad.fill_null(False).alias(n) for c, n in zip(plan.checks, names[1:], strict=True)],
+    )
+    keys = pl.DataFrame({"_code": values.to_physical()}).with_columns(results)
+    rows = pl.DataFrame({"_code": cells.to_physical()}).join(
+        keys, on="_code", how="left", nulls_equal=True, maintain_order="left"
+    )
+    spread = [rows[n] for n in names]
+    checks = [
+        _Check(c.index, pl.col(n), c.reason) for c, n in zip(plan.checks, names[1:], strict=True)
+    ]
+    return _Plan([], pl.col(names[0]), checks), spread
 
 
 def _reason_text(problem: RowProblem) -> str:
@@ -269,7 +367,7 @@ def _problems(
             if not hit.any():
                 continue
             rows = bad_masks.filter(hit)[ROW].to_list()
-            values = bad_frame.filter(hit)[RawTable.column(check.index)].to_list()
+            values = _cell_texts(bad_frame.filter(hit)[RawTable.column(check.index)])
             header = table.headers[check.index]
             for row, value in zip(rows, values, strict=True):
                 by_row.setdefault(row, []).append(CellProblem(header, value or "", check.reason))
@@ -278,7 +376,7 @@ def _problems(
         header = table.headers[index]
         column = frame[RawTable.column(index)]
         for row, other in dup.iter_rows():
-            value = column[cells_by_row[row]] or ""
+            value = _cell_texts(column.slice(cells_by_row[row], 1))[0] or ""
             by_row.setdefault(row, []).append(
                 CellProblem(header, value, reason, (("other", other),))
             )
