@@ -236,3 +236,54 @@ def test_weekly_and_monthly_index_api(db: str) -> None:
         }
     ]
     assert [m["month"] for m in json.loads(month)["months"]] == ["2026-11"]
+
+
+def test_published_figures_never_change_silently(tmp_path: Path) -> None:
+    import sqlalchemy as sa
+
+    from jiqun.market.ledger import SqlLedger
+    from jiqun.market.prices.publish import publish
+
+    from .test_daily import DAY0, DAY1, T1, sale_key
+
+    path = str(tmp_path / "market.db")
+    trade(path)
+    engine = sa.create_engine(f"sqlite:///{path}")
+    try:
+        publish(engine, DAY0, DAY1, now_ms=T1 + 10_000)
+        SqlLedger(engine).reverse(
+            sale_key(f"sqlite:///{path}", "L003"), "fix-1", T1 + 30_000, "wrong lot"
+        )
+        [(_, _, _, page), (_, _, _, api)] = fetch(
+            path, "/prices?day=2026-11-20", "/api/prices?from=2026-11-20&to=2026-11-21"
+        )
+        html = page.decode()
+        assert "青州市" in html  # revision 1 as published …
+        assert 'class="pending"' in html  # … and the correction flagged as pending
+        data = json.loads(api)
+        assert data["pending_corrections"] == ["2026-11-20"]
+        assert {r["origin"] for r in data["records"] if r["date"] == "2026-11-20"} == {
+            "寿光市",
+            "青州市",
+        }
+
+        publish(engine, DAY0, DAY1, now_ms=T1 + 40_000)
+        results = fetch(
+            path,
+            "/prices?day=2026-11-20",
+            "/prices?day=2026-11-20&revision=1",
+            "/prices?day=2026-11-20&revision=9",
+            "/prices?day=2026-11-20&revision=x",
+            "/api/prices?from=2026-11-20&to=2026-11-20",
+        )
+    finally:
+        engine.dispose()
+    latest, first, missing, bad, api = (r[3].decode() for r in results)
+    assert "青州市" not in latest and 'class="pending"' not in latest
+    assert "修订版 1" in latest and "修订版 2" in latest  # the publications, both listed
+    assert "青州市" in first and "正在查看修订版 1" in first
+    assert results[2][0] == 404 and json.loads(missing)["error"] == "unknown_revision"
+    assert results[3][0] == 400 and json.loads(bad)["error"] == "bad_revision"
+    data = json.loads(api)
+    assert data["pending_corrections"] == []
+    assert [(r["origin"], r["revision"]) for r in data["records"]] == [("寿光市", 2)]

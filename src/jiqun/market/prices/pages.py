@@ -12,10 +12,13 @@ The price information centre is public (no login), as the market's prices are (P
 - ``POST /api/prices/publish`` (administrators): publish days as revisions, as
   ``jiqun market prices`` does.
 
-Records are computed from the ledger and the journal as they stand (each with the revision it
-was published under, 0 when not yet published — ``jiqun market prices`` publishes). The
-computation runs off the event loop, on a read-only connection of its own, and is cached
-until the journal, the ledger or the publications change.
+A day is shown as its latest published revision (``jiqun market prices`` or ``POST
+/api/prices/publish`` publish), so that a published figure never changes silently: a later
+correction in the ledger is flagged as pending until it is published as the next revision;
+every earlier revision stays readable (``/prices?day=…&revision=N``). A day never published is
+shown live from the ledger (revision 0). The computation runs off the event loop, on a
+read-only connection of its own, and is cached until the journal, the ledger or the
+publications change.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import json
 import re
 import threading
 from collections import OrderedDict, defaultdict
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -38,7 +42,6 @@ from jiqun.market.core.money import yuan
 from jiqun.market.prices.charts import line_chart
 from jiqun.market.prices.daily import (
     DailyRecord,
-    computed_records,
     day_of,
     mean_price,
     variety_categories,
@@ -53,7 +56,7 @@ from jiqun.market.prices.index import (
     period_start,
 )
 from jiqun.market.prices.indexout import index_csv, index_json
-from jiqun.market.prices.publish import publish, with_revisions
+from jiqun.market.prices.publish import publish, revision_history, shown_records, stored
 from jiqun.market.prices.records import PriceRow
 from jiqun.market.prices.tables import price_revisions
 from jiqun.market.service.app import (
@@ -67,6 +70,7 @@ from jiqun.market.service.app import (
 )
 from jiqun.market.store import schema as t
 from jiqun.market.store.db import read_only
+from jiqun.market.texts import show_time
 from jiqun.observatory.errors import UserError
 
 MAX_DAYS = 3 * 366  # a request reads at most this many days
@@ -122,6 +126,20 @@ WORDS: dict[str, tuple[str, str]] = {
         "Corrections are published as new revisions; earlier ones are kept.",
     ),
     "prices_no_index": ("无法计算指数", "no index"),
+    "prices_revisions": ("发布记录", "Publications"),
+    "prices_published_at": ("发布于", "published"),
+    "prices_records": ("条记录", "records"),
+    "prices_shown_revision": ("正在查看修订版", "Showing revision"),
+    "prices_latest": ("查看最新", "show the latest"),
+    "prices_pending": (
+        "账本中有尚未发布的更正：此处仍显示已发布的修订版。",
+        "The ledger has a correction not yet published: the published revision is shown.",
+    ),
+    "prices_live": (
+        "未发布的记录为账本的实时计算，发布后以修订版为准。",
+        "Unpublished records are computed live from the ledger; once published, the "
+        "revision stands.",
+    ),
     "prices_unit": ("元/公斤", "yuan/kg"),
 }
 
@@ -129,12 +147,32 @@ WORDS: dict[str, tuple[str, str]] = {
 # ---------------------------------------------------------------------------- reading
 
 
-def _read(engine: Engine, start: date, end: date) -> tuple[list[DailyRecord], dict[str, str]]:
+@dataclass(frozen=True)
+class Shown:
+    """The records the pages show (see :func:`shown_records`), the varieties' categories and
+    the published days with a correction waiting to be published."""
+
+    records: list[DailyRecord]
+    categories: dict[str, str]
+    pending: frozenset[date]
+
+
+def _read(engine: Engine, start: date, end: date) -> Shown:
     with engine.connect() as conn:
         read_only(conn)
         with conn.begin():
-            records = with_revisions(conn, computed_records(conn, start, end))
-            return records, variety_categories(conn)
+            records, pending = shown_records(conn, start, end)
+            return Shown(records, variety_categories(conn), frozenset(pending))
+
+
+def _revisions(engine: Engine, day: date, revision: int | None) -> tuple[Any, ...]:
+    """(history, records of ``revision``, categories) of a day's publications."""
+    with engine.connect() as conn:
+        read_only(conn)
+        with conn.begin():
+            history = revision_history(conn, day)
+            records = stored(conn, day, revision) if revision is not None else []
+            return history, records, variety_categories(conn)
 
 
 def _version(engine: Engine) -> tuple[int, int, int]:
@@ -152,11 +190,11 @@ def _version(engine: Engine) -> tuple[int, int, int]:
     return (int(row[0] or 0), int(row[1] or 0), int(row[2] or 0))
 
 
-_CACHE: OrderedDict[tuple[Any, ...], tuple[list[DailyRecord], dict[str, str]]] = OrderedDict()
+_CACHE: OrderedDict[tuple[Any, ...], Shown] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 
 
-def _cached(engine: Engine, start: date, end: date) -> tuple[list[DailyRecord], dict[str, str]]:
+def _cached(engine: Engine, start: date, end: date) -> Shown:
     key = (str(engine.url), id(engine), start, end, _version(engine))
     with _CACHE_LOCK:
         found = _CACHE.get(key)
@@ -171,9 +209,7 @@ def _cached(engine: Engine, start: date, end: date) -> tuple[list[DailyRecord], 
     return found
 
 
-async def records_of(
-    request: web.Request, start: date, end: date
-) -> tuple[list[DailyRecord], dict[str, str]]:
+async def records_of(request: web.Request, start: date, end: date) -> Shown:
     engine = service_of(request.app).market.engine
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(None, _cached, engine, start, end)
@@ -245,8 +281,21 @@ def _row(r: DailyRecord, category: str) -> dict[str, Any]:
 
 
 async def prices_page(request: web.Request) -> web.StreamResponse:
+    """A day's prices: its latest published revision, or the live records when it has none;
+    ``?revision=N`` shows an earlier publication as it was."""
     day = _day(request, "day", today_of(request))
-    records, categories = await records_of(request, day, day)
+    wanted = request.query.get("revision", "").strip()
+    if wanted and not wanted.isdigit():
+        raise Refused(400, "bad_revision")
+    shown = await records_of(request, day, day)
+    engine = service_of(request.app).market.engine
+    loop = asyncio.get_running_loop()
+    history, old, categories = await loop.run_in_executor(
+        None, _revisions, engine, day, int(wanted) if wanted else None
+    )
+    if wanted and not any(rev == int(wanted) for rev, _, _ in history):
+        raise web.HTTPNotFound(text=json.dumps({"error": "unknown_revision"}))
+    records = old if wanted else shown.records
     lang = lang_of(request)
     return page(
         request,
@@ -256,10 +305,30 @@ async def prices_page(request: web.Request) -> web.StreamResponse:
         prev=(day - timedelta(days=1)).isoformat(),
         next=(day + timedelta(days=1)).isoformat(),
         rows=[_row(r, categories.get(r.variety, "")) for r in records],
+        revision=int(wanted) if wanted else None,
+        history=[
+            {"revision": rev, "at": show_time(at), "records": n, "url": _day_url(day, rev, lang)}
+            for rev, at, n in history
+        ],
+        pending=day in shown.pending,
         csv_url="/prices.csv?" + urlencode({"from": day, "to": day}),
         json_url="/api/prices?" + urlencode({"from": day, "to": day}),
-        other_lang="/prices?" + urlencode({"day": day, "lang": "en" if lang == "zh" else "zh"}),
+        other_lang="/prices?"
+        + urlencode(
+            {
+                "day": day,
+                **({"revision": wanted} if wanted else {}),
+                "lang": "en" if lang == "zh" else "zh",
+            }
+        ),
     )
+
+
+def _day_url(day: date, revision: int | None, lang: str) -> str:
+    query: dict[str, Any] = {"day": day.isoformat()}
+    if revision is not None:
+        query["revision"] = revision
+    return "/prices?" + urlencode({**query, "lang": lang})
 
 
 def grade_series(records: list[DailyRecord]) -> dict[str, dict[date, tuple[int, int, int, int]]]:
@@ -281,7 +350,8 @@ def grade_series(records: list[DailyRecord]) -> dict[str, dict[date, tuple[int, 
 async def history_page(request: web.Request) -> web.StreamResponse:
     variety = request.match_info["variety"]
     start, end = _range(request, HISTORY_DAYS)
-    records, categories = await records_of(request, start, end)
+    shown = await records_of(request, start, end)
+    records, categories = shown.records, shown.categories
     mine = [r for r in records if r.variety == variety]
     lang = lang_of(request)
     words = WORDS
@@ -345,7 +415,8 @@ async def _index(request: web.Request) -> tuple[IndexResult, dict[str, str]]:
     last = max(period_end(period_start(end, chosen), chosen), base_to)
     if (last - first).days >= MAX_DAYS:
         raise Refused(400, "range_too_long")
-    records, categories = await records_of(request, first, last)
+    shown = await records_of(request, first, last)
+    records, categories = shown.records, shown.categories
     if not base_from_text:
         traded = sorted({r.day for r in records if r.trades and start <= r.day <= end})
         if traded:
@@ -362,13 +433,13 @@ async def _index(request: web.Request) -> tuple[IndexResult, dict[str, str]]:
         for r in records
     ]
     result = compute_index(rows, base_from, base_to, chosen)
-    shown = [r for r in result.readings if r.end >= start and r.start <= end]
+    in_range = [r for r in result.readings if r.end >= start and r.start <= end]
     return (
         IndexResult(
             result.base_from,
             result.base_to,
             result.period,
-            shown,
+            in_range,
             result.weights,
             result.variety_weights,
         ),
@@ -453,14 +524,19 @@ def _download(text: str, name: str) -> web.Response:
 
 async def prices_csv(request: web.Request) -> web.StreamResponse:
     start, end = _range(request)
-    records, categories = await records_of(request, start, end)
-    return _download(records_csv(records, categories), f"prices-{start}-{end}.csv")
+    shown = await records_of(request, start, end)
+    return _download(records_csv(shown.records, shown.categories), f"prices-{start}-{end}.csv")
 
 
 async def api_prices(request: web.Request) -> web.StreamResponse:
     start, end = _range(request)
-    records, categories = await records_of(request, start, end)
-    body = {"from": start.isoformat(), "to": end.isoformat(), **records_json(records, categories)}
+    shown = await records_of(request, start, end)
+    body = {
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        **records_json(shown.records, shown.categories),
+        "pending_corrections": sorted(d.isoformat() for d in shown.pending),
+    }
     return web.json_response(body, dumps=_dumps)
 
 

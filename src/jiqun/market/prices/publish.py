@@ -83,7 +83,8 @@ def _by_day(records: list[DailyRecord]) -> dict[date, list[DailyRecord]]:
     return days
 
 
-def _same(a: list[DailyRecord], b: list[DailyRecord]) -> bool:
+def same_records(a: list[DailyRecord], b: list[DailyRecord]) -> bool:
+    """Whether two lists of one day's records say the same (revisions aside)."""
     return sorted(map(_content_key, a)) == sorted(map(_content_key, b))
 
 
@@ -93,9 +94,30 @@ def with_revisions(conn: Connection, records: list[DailyRecord]) -> list[DailyRe
     out: list[DailyRecord] = []
     for day, recs in sorted(_by_day(records).items()):
         published = stored(conn, day)
-        revision = published[0].revision if published and _same(published, recs) else 0
+        revision = published[0].revision if published and same_records(published, recs) else 0
         out += [replace(r, revision=revision) for r in recs]
     return out
+
+
+def shown_records(conn: Connection, start: date, end: date) -> tuple[list[DailyRecord], set[date]]:
+    """What the public sees for the days start..end: a day's latest published revision where
+    it has one, else its records as the ledger has them now (revision 0: live, unpublished);
+    and the published days whose records differ now (a correction waiting to be published) —
+    a published figure never changes silently."""
+    computed = _by_day(computed_records(conn, start, end))
+    latest = latest_revisions(conn, start, end)
+    out: list[DailyRecord] = []
+    pending: set[date] = set()
+    for day in sorted(set(computed) | set(latest)):
+        live = computed.get(day, [])
+        if day in latest:
+            published = stored(conn, day, latest[day])
+            if not same_records(published, live):
+                pending.add(day)
+            out += published
+        else:
+            out += live
+    return out, pending
 
 
 def publish(
@@ -135,7 +157,7 @@ def publish_records(
     for day in sorted(set(computed) | set(latest)):
         recs = computed.get(day, [])
         previous = stored(conn, day) if day in latest else []
-        if day in latest and _same(previous, recs):
+        if day in latest and same_records(previous, recs):
             out += previous
             continue
         revision = latest.get(day, 0) + 1
