@@ -56,6 +56,15 @@ def test_replay_writes_a_file(tmp_path: Path) -> None:
     }
 
 
+def test_an_unwritable_output_is_a_clear_error(tmp_path: Path) -> None:
+    target = tmp_path / "missing" / "result.json"
+    code, out, err = run(
+        "market", "sealed", "replay", str(write(tmp_path, WORKED)), "-o", str(target)
+    )
+    assert code == 2 and out == "" and err.startswith(f"{target}：无法写入（")
+    assert "Traceback" not in err
+
+
 def test_a_float_amount_is_echoed_as_given(tmp_path: Path) -> None:
     path = tmp_path / "a.json"
     data = scenario([bid(1000, "B01", "J01", 0)])

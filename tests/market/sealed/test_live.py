@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from jiqun.market.core.events import Withdrawal
+from jiqun.market.core.events import Suspend, Withdrawal
 from jiqun.market.sealed.tables import sealed_bids, sealed_items
 from tests.market.service.conftest import HALL, Live, cheap_argon2, live, run  # noqa: F401
 
@@ -233,6 +233,13 @@ def test_roles_and_csrf(tmp_path: Path) -> None:
                 assert (await r.json())["error"] == code, change
             r = await env.post(buyer, "/api/sealed/items/J99/bids", {"amount_fen": 5})
             assert (r.status, (await r.json())["reason"]) == (409, "unknown_item")
+            await env.service.runner.submit(HALL, lambda t: Suspend(t, "B01"))
+            r = await env.post(buyer, "/api/sealed/items/J01/bids", {"amount_fen": 5})
+            assert (r.status, (await r.json())["reason"]) == (409, "suspended")
+            r = await env.post(
+                await env.client("B02"), "/api/sealed/items/J01/bids", {"amount_fen": 5}
+            )
+            assert r.status == 200
 
     run(scenario())
 

@@ -20,8 +20,16 @@ def sealed() -> None:
 @user_errors
 def replay(scenario: Path, output: Path | None) -> None:
     """Run a sealed-bid scenario (JSON) and print awards, unsold items, rejected bids and
-    balances."""
+    balances (see jiqun.market.sealed.engine for the rules)."""
     from jiqun.market.sealed.engine import run
     from jiqun.market.sealed.scenario import load_auction
+    from jiqun.market.texts import MarketProblem
 
-    emit(as_json(run(load_auction(scenario)).to_json()), output)
+    text = as_json(run(load_auction(scenario)).to_json())
+    try:
+        emit(text, output)
+    except OSError as e:
+        reason = e.strerror or type(e).__name__
+        raise MarketProblem(
+            f"{output}：无法写入（{reason}）", f"{output}: cannot write ({reason})"
+        ) from None

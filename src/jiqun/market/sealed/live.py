@@ -41,6 +41,7 @@ from jiqun.market.sealed.tables import sealed_bids, sealed_items
 
 ID_MAX = 64
 TITLE_MAX = 200
+SUSPENDED = "suspended"  # a live-market reason beside the rulebook's (see place_bid)
 AMOUNT_MAX = 10**13  # fen: a hundred billion yuan, far above any wallet, far below BIGINT
 
 
@@ -150,8 +151,16 @@ def place_bid(m: DurableMarket, now: int, bidder: str, item: str, amount: object
     close_due(m, now)
     with m.engine.begin() as conn:
         book = _book(m, conn)
-        decided = book.bid(Bid(now, bidder, item, amount), seq=0)
-        if isinstance(decided, Rejected):
+        member = m.accounts.members.get(bidder)
+        reason: str | None
+        if member is not None and member.role is Role.BUYER and member.suspended:
+            # the market's own rule for a suspended member (M1; the clock's order, M3 §5:
+            # after not_a_buyer), beside the rulebook's checks
+            reason = SUSPENDED
+        else:
+            decided = book.bid(Bid(now, bidder, item, amount), seq=0)
+            reason = decided.reason.value if isinstance(decided, Rejected) else None
+        if reason is not None:
             if item in book.items:
                 stored = amount if type(amount) is int and abs(amount) <= AMOUNT_MAX else None
                 conn.execute(
@@ -160,11 +169,11 @@ def place_bid(m: DurableMarket, now: int, bidder: str, item: str, amount: object
                         bidder=bidder,
                         amount_fen=stored,
                         at_ms=now,
-                        reason=decided.reason.value,
+                        reason=reason,
                         standing=False,
                     )
                 )
-            return Decision(item, bidder, now, amount, decided.reason.value)
+            return Decision(item, bidder, now, amount, reason)
         conn.execute(
             sealed_bids.update()
             .where(

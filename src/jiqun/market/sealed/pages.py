@@ -91,6 +91,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "sealed_done_listed": ("拍品已登记", "Item listed"),
     "sealed_reason_unknown_member": ("不是市场会员", "not a member of the market"),
     "sealed_reason_not_a_buyer": ("只有买家可以出价", "only buyers bid"),
+    "sealed_reason_suspended": ("会员已被暂停", "the member is suspended"),
     "sealed_reason_unknown_item": ("没有这个拍品", "no such item"),
     "sealed_reason_window_closed": ("不在投标时间内", "outside the bidding window"),
     "sealed_reason_bad_amount": (
