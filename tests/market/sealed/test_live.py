@@ -164,6 +164,12 @@ def test_an_item_is_paid_once(market_url: str) -> None:
                         sealed_items.update().values(status="open", winner=None, amount_fen=None)
                     )
                     conn.execute(sealed_bids.update().values(standing=True))
+                    # and a higher standing bid than the one that was paid: the ledger decides
+                    conn.execute(
+                        sealed_bids.insert().values(
+                            item="J01", bidder="B02", amount_fen=90_000, at_ms=now, standing=True
+                        )
+                    )
 
             await env.service.runner.call(reopen)
             items = (await (await b1.get("/api/sealed/items")).json())["items"]
@@ -175,6 +181,8 @@ def test_an_item_is_paid_once(market_url: str) -> None:
             }
             me = await (await b1.get("/api/me")).json()
             assert me["balance_fen"] == DEPOSIT - 70_000  # paid once
+            b2 = await env.client("B02")
+            assert (await (await b2.get("/api/me")).json())["balance_fen"] == DEPOSIT
             assert await env.service.runner.call(lambda m: m.verify()) == []
 
     run(scenario())

@@ -129,8 +129,13 @@ def close_due(m: DurableMarket, now: int) -> list[str]:
 
 def _pay(m: DurableMarket, hall: str, row: Any, best: Held, now: int) -> dict[str, Any]:
     paid = m.ledger.get(sealed_key(row.id))
-    if paid is not None:  # paid before a restart cut the status update short
-        return {"status": "sold", "commission_fen": _commission_of(paid.entries)}
+    if paid is not None:  # paid before a restart cut the status update short: as paid
+        return {
+            "status": "sold",
+            "winner": str(paid.meta["buyer"]),
+            "amount_fen": int(paid.meta["amount_fen"]),
+            "commission_fen": _commission_of(paid.entries),
+        }
     at = max(now, m.halls[hall].state.now)
     award = SealedAward(at, row.id, best.bidder, row.seller, best.amount_fen, row.commission_bps)
     outputs = m.submit(hall, award)
