@@ -42,6 +42,21 @@ def test_demo_market_is_set_up_and_its_clock_runs(tmp_path: Path) -> None:
                 for user in ("B001", "AUC", "CASH", "ADMIN", "S001"):
                     assert await _login(http, server.url, user) == 200, user
                 assert await _login(http, server.url, "nobody") == 401
+            # Every demo lot came through the quality centre with its certificate.
+            jar = aiohttp.CookieJar(unsafe=True)  # keeps the session cookie of 127.0.0.1
+            async with aiohttp.ClientSession(cookie_jar=jar) as http:
+                assert await _login(http, server.url, "INSP") == 200
+                async with http.get(f"{server.url}/api/quality/lots") as r:
+                    body = await r.json()
+                    assert r.status == 200, body
+                    taken_in = {lot["lot"]["id"]: lot for lot in body["lots"]}
+                assert set(taken_in) == {ls.lot.id for ls in hall.lots}
+                first = taken_in["1-0001"]
+                async with http.get(f"{server.url}/api/trace/{first['trace_code']}") as r:
+                    trace = await r.json()
+                assert trace["certificate"]["no"] == "HG-1-0001"
+                assert trace["lot"]["origin"] == hall.lots[0].lot.origin
+                assert "reserve_price_fen" not in trace["lot"]
                 async with http.ws_connect(f"{server.url}/ws/{demo.HALL}") as ws:
                     state = await next_of(ws, "state")
                     assert state["lot"]["id"] == "1-0001" and state["lots_left"] == 5

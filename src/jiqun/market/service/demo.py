@@ -29,9 +29,11 @@ from typing import Any
 from aiohttp import web
 from argon2 import PasswordHasher
 
-from jiqun.market.core.events import AddLot, Deposit, Open
+from jiqun.market.core.events import Deposit, Open
 from jiqun.market.core.model import ClockSettings, Lot, MarketSettings
 from jiqun.market.journal import DurableMarket
+from jiqun.market.quality import service as quality_service
+from jiqun.market.quality.intake import Certificate
 from jiqun.market.security import passwords
 from jiqun.market.service import bots
 from jiqun.market.service.app import Service, build_app, service_of
@@ -48,6 +50,7 @@ STAFF = [
     ("ADMIN", "admin", "管理员"),
     ("AUC", "auctioneer", "拍卖师"),
     ("CASH", "cashier", "收银员"),
+    ("INSP", "inspector", "检测员"),
 ]
 HUMAN_BUYERS = 10  # B001 … B010 are for people; the bots are the buyers after them
 DB_NAME = "market.db"
@@ -139,7 +142,9 @@ async def add_lots(service: Service, hall: str, count: int, rng: random.Random) 
     ids = []
     for n in range(known + 1, known + count + 1):
         lot = make_lot(rng, f"{hall}-{n:04d}")
-        await service.runner.submit(hall, partial(AddLot, lot=lot))
+        # Through the quality centre's intake (M8): each lot comes with its grower's
+        # commitment certificate, so it is released onto the clock and has a trace page.
+        await quality_service.receive(service, hall, lot, Certificate(f"HG-{lot.id}"))
         ids.append(lot.id)
     return ids
 
@@ -286,6 +291,12 @@ def addresses(url: str) -> list[tuple[str, str]]:
     return [
         ("大屏 display board, hall 1", f"{url}/board/{HALL}"),
         ("买家 buyer console", f"{url}/login?next=/buyer"),
+        ("工作人员 staff consoles (auctioneer, cashier, supplier, admin)", f"{url}/staff"),
+        ("质检 inspector", f"{url}/login?next=/inspector"),
+        ("价格信息 prices and price index", f"{url}/prices"),
+        ("语音查价 voice price query", f"{url}/login?next=/voice"),
+        ("密封投标 sealed-bid auctions", f"{url}/sealed"),
+        ("产业集群 observatory", f"{url}/observatory"),
         ("API (OpenAPI)", f"{url}/api/openapi.json"),
         ("大屏 hall 2 (idle, for jiqun market loadtest)", f"{url}/board/{LOAD_HALL}"),
     ]
@@ -294,7 +305,7 @@ def addresses(url: str) -> list[tuple[str, str]]:
 def logins() -> list[tuple[str, str]]:
     return [
         ("buyers B001 … B010", PASSWORD),
-        ("auctioneer AUC, cashier CASH, admin ADMIN", PASSWORD),
+        ("auctioneer AUC, cashier CASH, inspector INSP, admin ADMIN", PASSWORD),
         ("suppliers S001 … S008", PASSWORD),
     ]
 
