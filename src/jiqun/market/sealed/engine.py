@@ -39,6 +39,11 @@ An item with no such bid is unsold.
 it fits beside his other holds, and a winner pays from a balance that covered this hold plus
 all his others. So no balance ever goes below zero, and the sum of all balances (members and
 ``market:revenue``) is the sum of the deposits at every moment.
+
+**A replay** (:func:`run`) runs every bid and every item's close, so no hold is left at its
+end: ``balances`` are each member's deposit less what he paid plus what he received (in the
+members' input order, then ``market:revenue``); ``awards`` and ``unsold`` are in closing
+order; ``rejected`` in the order the bids ran, each with its amount exactly as given.
 """
 
 from __future__ import annotations
