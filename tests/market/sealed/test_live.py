@@ -294,6 +294,8 @@ def test_pages_and_forms(tmp_path: Path) -> None:
                 "/sealed/J01/bid", data={"csrf": token.group(1), "amount_yuan": "1,2"}
             )
             assert "出价应为正的金额" in await r.text()
+            assert "/static/sealed.css" in shown
+            assert (await buyer.get("/static/sealed.css")).status == 200
             english = await (await buyer.get("/sealed?lang=en")).text()
             assert "Sealed-bid auctions" in english and "has a reserve" in english
             other = await env.client("B02")
