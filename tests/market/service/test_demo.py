@@ -57,9 +57,12 @@ def test_demo_market_is_set_up_and_its_clock_runs(tmp_path: Path) -> None:
                 assert trace["certificate"]["no"] == "HG-1-0001"
                 assert trace["lot"]["origin"] == hall.lots[0].lot.origin
                 assert "reserve_price_fen" not in trace["lot"]
-                async with http.ws_connect(f"{server.url}/ws/{demo.HALL}") as ws:
-                    state = await next_of(ws, "state")
-                    assert state["lot"]["id"] == "1-0001" and state["lots_left"] == 5
+            async with (
+                aiohttp.ClientSession() as http,
+                http.ws_connect(f"{server.url}/ws/{demo.HALL}") as ws,
+            ):
+                state = await next_of(ws, "state")
+                assert state["lot"]["id"] == "1-0001" and state["lots_left"] == 5
         finally:
             await server.close()
 
