@@ -27,7 +27,6 @@ def reference(sc: dict[str, Any]) -> dict[str, Any]:
     balance = {m["id"]: m.get("deposit_fen", 0) for m in sc["members"]}
     revenue = 0
     items = {i["id"]: i for i in sc["items"]}
-    closed: set[str] = set()
     accepted: list[tuple[int, int, str, str, int]] = []  # (at, index, bidder, item, amount)
     awards: list[dict[str, Any]] = []
     unsold: list[str] = []
@@ -60,7 +59,6 @@ def reference(sc: dict[str, Any]) -> dict[str, Any]:
                 )
             else:
                 unsold.append(it["id"])
-            closed.add(it["id"])
             accepted = [a for a in accepted if a[3] != it["id"]]
         for index, b in enumerate(sc["bids"]):  # then the bids of this instant, in input order
             if b["at_ms"] != now:
