@@ -302,3 +302,27 @@ def test_pages_and_forms(tmp_path: Path) -> None:
             assert "1200.50" not in await (await other.get("/sealed/J01")).text()
 
     run(scenario())
+
+
+def test_a_bid_at_a_close_sees_the_money_that_close_released(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with live(url(tmp_path), lots=[]) as env:
+            now = await list_items(
+                env,
+                {"id": "J01", "reserve_fen": 0},
+                {"id": "J02", "reserve_fen": 0, "closes_ms": env.service.runner.now() + 120_000},
+            )
+            b1, b2 = await env.client("B01"), await env.client("B02")
+            assert (await bid(env, b1, "J01", 900_000))[0] == 200
+            assert (await bid(env, b2, "J01", 1_000_000))[0] == 200  # B01 will lose J01
+            status, decision = await bid(env, b1, "J02", 100_001)  # 100,000 free
+            assert (status, decision["reason"]) == (409, "insufficient_funds")
+            env.service.runner.clock.raise_floor(now + 60_000)  # J01's close, to the ms
+            # the close comes first and releases his 900,000: all his money is free
+            status, decision = await bid(env, b1, "J02", 1_000_000)
+            assert (status, decision["at_ms"], decision["reason"]) == (200, now + 60_000, None)
+            items = (await (await b1.get("/api/sealed/items")).json())["items"]
+            assert items[0]["result"]["winner"] == "B02" and items[1]["state"] == "open"
+            assert items[1]["my_bid_fen"] == 1_000_000
+
+    run(scenario())
