@@ -29,6 +29,7 @@ from jiqun.market.core.events import (
     Resume,
     SealedAward,
     SetClock,
+    SetDailyLimit,
     Suspend,
     Withdrawal,
     WithdrawLot,
@@ -89,6 +90,8 @@ def encode(event: Input) -> tuple[str, dict[str, Any]]:
         return "AddMember", member_json(event.member)
     if isinstance(event, Suspend):
         return "Suspend", {"m": event.member, "s": event.suspended}
+    if isinstance(event, SetDailyLimit):
+        return "SetDailyLimit", {"m": event.member, "l": event.limit_fen}
     if isinstance(event, Open | Advance | NewDay | Pause | Resume):
         return type(event).__name__, {}
     if isinstance(event, SetClock):
@@ -125,6 +128,7 @@ _DECODERS: dict[str, Callable[[int, Mapping[str, Any]], Input]] = {
     "AddLot": lambda at, p: AddLot(at, lot_from(p)),
     "AddMember": lambda at, p: AddMember(at, member_from(p)),
     "Suspend": lambda at, p: Suspend(at, p["m"], p["s"]),
+    "SetDailyLimit": lambda at, p: SetDailyLimit(at, p["m"], p["l"]),
     "Pause": lambda at, p: Pause(at),
     "Resume": lambda at, p: Resume(at),
     "SetClock": lambda at, p: SetClock(at, p["k"], p["s"]),

@@ -190,3 +190,40 @@ def test_catalogue_and_fees(tmp_path: Path) -> None:
             assert fees[0]["buyer_fee_bps"] == FEES.buyer_fee_bps == 50
 
     run(go())
+
+
+def test_daily_limit_changed_and_lifted(tmp_path: Path) -> None:
+    async def go() -> None:
+        async with live(_url(tmp_path)) as env:
+            adm, auc, b1 = await _admin(env), await env.client("AUC"), await env.client("B01")
+            path = "/api/admin/members/B01/daily-limit"
+            assert (await env.post(auc, path, {"daily_limit_fen": 1})).status == 403
+            for body in ({}, {"daily_limit_fen": -1}, {"daily_limit_fen": 1.5}):
+                assert (await env.post(adm, path, body)).status == 400, body
+            assert (
+                await env.post(adm, "/api/admin/members/X/daily-limit", {"daily_limit_fen": 1})
+            ).status == 404
+            r = await env.post(adm, path, {"daily_limit_fen": 1})
+            assert r.status == 200 and (await r.json())["daily_limit_fen"] == 1
+
+            ws = await env.ws(b1)
+            await next_of(ws, "state")
+            assert (await env.post(auc, f"/api/halls/{HALL}/open")).status == 200
+            await next_of(ws, "round")
+            await ws.send_json({"t": "press", "id": 1, "lot": "L001", "qty": 5})
+            ack = await next_of(ws, "ack")
+            assert (ack["result"], ack["reason"]) == ("rejected", "over_daily_limit")
+            me = await (await b1.get("/api/me")).json()
+            assert me["daily_limit_fen"] == 1
+
+            assert (await env.post(adm, path, {"daily_limit_fen": None})).status == 200
+            await ws.send_json({"t": "press", "id": 2, "lot": "L001", "qty": 5})
+            ack = await next_of(ws, "ack")
+            assert ack["result"] == "sale"
+            details = [a.detail for a in users.audit_records(env.service.market.engine)]
+            assert {"member": "B01", "daily_limit_fen": None} in details
+            # The limit is journaled: a recovered market has it too.
+            limits = {m.id: m.daily_limit_fen for m in env.service.market.accounts.members.values()}
+            assert limits["B01"] is None
+
+    run(go())

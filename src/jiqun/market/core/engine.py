@@ -57,6 +57,7 @@ from jiqun.market.core.events import (
     SealedAward,
     SealedSettled,
     SetClock,
+    SetDailyLimit,
     Suspend,
     Withdrawal,
     WithdrawLot,
@@ -207,6 +208,16 @@ class HallEngine:
                 raise EngineError(f"unknown member {event.member}")
             self.accounts.members[event.member] = Member(
                 member.id, member.role, event.suspended, member.daily_limit_fen
+            )
+        elif isinstance(event, SetDailyLimit):
+            self._advance(at, out, close_windows_at=False)
+            member = self.accounts.members.get(event.member)
+            if member is None:
+                raise EngineError(f"unknown member {event.member}")
+            if event.limit_fen is not None and event.limit_fen < 0:
+                raise EngineError(f"negative daily limit {event.limit_fen}")
+            self.accounts.members[event.member] = Member(
+                member.id, member.role, member.suspended, event.limit_fen
             )
         elif isinstance(event, NewDay):
             self._advance(at, out, close_windows_at=False)

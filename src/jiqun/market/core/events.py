@@ -96,6 +96,16 @@ class Suspend:
 
 
 @dataclass(frozen=True, slots=True)
+class SetDailyLimit:
+    """An administrator sets a buyer's daily purchase limit in fen (M1), or lifts it with
+    ``None``; it holds from this instant, against what he has bought today already."""
+
+    at_ms: int
+    member: str
+    limit_fen: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class Pause:
     """The auctioneer holds the hall: a running clock stops without a sale (its price is kept
     for the resumption), and no round starts until :class:`Resume`."""
@@ -178,6 +188,7 @@ Input = (
     | Withdrawal
     | Payout
     | Suspend
+    | SetDailyLimit
     | NewDay
     | Pause
     | Resume

@@ -4,8 +4,8 @@ their roles, suspension, daily purchase limits, the catalogue and the halls' fee
 - A member's suspension is the engine's ``Suspend`` input (journaled; the rulebook then rejects
   the member's presses with ``suspended``); a staff login is disabled in the users table (it
   can no longer log in).
-- A buyer's daily purchase limit is set when the buyer is added (``AddMember`` carries it): the
-  engine has no input that changes a member's limit later, so none is offered.
+- A buyer's daily purchase limit is set when the buyer is added (``AddMember`` carries it) and
+  changed or lifted later with the engine's ``SetDailyLimit`` input (journaled).
 - Fees and clock settings are a hall's settings, written once when the hall is created and
   never changed (the journal was decided with them): shown here, not edited.
 """
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from aiohttp import web
 from sqlalchemy import exc as sa_exc
 
-from jiqun.market.core.events import AddMember, Suspend
+from jiqun.market.core.events import AddMember, SetDailyLimit, Suspend
 from jiqun.market.core.model import Member, Role
 from jiqun.market.journal import DurableMarket
 from jiqun.market.security import passwords
@@ -146,6 +146,45 @@ async def api_suspend(request: web.Request) -> web.StreamResponse:
     return await idempotent(request, session.user, data, act)
 
 
+async def api_daily_limit(request: web.Request) -> web.StreamResponse:
+    """Set (``{"daily_limit_fen": 500000}``) or lift (``{"daily_limit_fen": null}``) a buyer's
+    daily purchase limit; it counts today's purchases already made."""
+    session = require(request, "admin")
+    member = request.match_info["member"]
+    data = await json_body(request)
+    if "daily_limit_fen" not in data:
+        raise Refused(400, "bad_daily_limit_fen")
+    limit = data["daily_limit_fen"]
+    if limit is not None:
+        limit = int_field(data, "daily_limit_fen", high=MAX_LIMIT_FEN)
+    service = service_of(request.app)
+
+    def known(m: DurableMarket) -> None:
+        found = m.accounts.members.get(member)
+        if found is None:
+            raise Refused(404, "unknown_member")
+        if found.role is not Role.BUYER:
+            raise Refused(400, "not_a_buyer")
+
+    async def act(claim: Claim | None) -> web.Response:
+        hall = await service.first_hall()
+        await submit(
+            service,
+            hall,
+            lambda now: SetDailyLimit(now, member, limit),
+            claim,
+            "SetDailyLimit",
+            known,
+        )
+        detail: dict[str, Any] = {"member": member, "daily_limit_fen": limit}
+        if claim is not None:
+            detail["request_id"] = claim.key
+        await service.audit(session.user, "daily_limit", detail)
+        return web.json_response({"member": member, "daily_limit_fen": limit})
+
+    return await idempotent(request, session.user, data, act)
+
+
 def _set_disabled(engine: sa.Engine, user: str, disabled: bool) -> bool:
     with engine.begin() as conn:
         done = conn.execute(t.users.update().where(t.users.c.id == user).values(disabled=disabled))
@@ -245,6 +284,7 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("POST", "/api/admin/users", api_add_user),
     ("POST", "/api/admin/users/{user}/disabled", api_disable),
     ("POST", "/api/admin/members/{member}/suspension", api_suspend),
+    ("POST", "/api/admin/members/{member}/daily-limit", api_daily_limit),
     ("POST", "/api/admin/catalogue", api_add_catalogue),
     ("GET", "/api/admin/fees", api_fees),
 ]

@@ -417,6 +417,13 @@ STAFF_PATHS: dict[str, Any] = {
         _body({"suspended": {"type": "boolean"}}, ["suspended"]),
         _param("member"),
     ),
+    "/api/admin/members/{member}/daily-limit": _post(
+        "Set or lift (null) a buyer's daily purchase limit in fen (admin)",
+        _body(
+            {"daily_limit_fen": {"type": ["integer", "null"], "minimum": 0}}, ["daily_limit_fen"]
+        ),
+        _param("member"),
+    ),
     "/api/admin/catalogue": _post(
         "Add a variety, grade or package code to the catalogue (admin)",
         _body(
