@@ -20,6 +20,11 @@ one per message); a stop window's sales go out as one ``sold`` summary when it c
 reply (``reply`` of :meth:`MarketRunner.enqueue`) is written before its broadcast is queued,
 and a broadcast is written to the subscribers a slice at a time, so that acks and clock-sync
 replies, written at once, never wait behind a burst to thousands of sockets.
+
+The writer commits presses and timer ticks that wait together in one transaction (a group
+commit, :meth:`DurableMarket.submit_many`): the burst of presses at a stop costs a few durable
+commits instead of one each (DESIGN.md: ≈ 1,900 single commits/s against ≈ 47,000 sales/s
+grouped), and every press is still acknowledged only after the commit that holds it.
 """
 
 from __future__ import annotations
