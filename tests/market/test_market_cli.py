@@ -40,7 +40,7 @@ def db(tmp_path: Path) -> str:
 
 def test_migrate(tmp_path: Path) -> None:
     code, out, _ = run("market", "migrate", "--db", str(tmp_path / "new.db"))
-    assert code == 0 and "数据库结构版本 0005" in out
+    assert code == 0 and "数据库结构版本 0006" in out
 
 
 def test_reconcile_ok(db: str) -> None:

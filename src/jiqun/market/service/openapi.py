@@ -420,7 +420,8 @@ STAFF_PATHS: dict[str, Any] = {
     "/api/admin/members/{member}/daily-limit": _post(
         "Set or lift (null) a buyer's daily purchase limit in fen (admin)",
         _body(
-            {"daily_limit_fen": {"type": ["integer", "null"], "minimum": 0}}, ["daily_limit_fen"]
+            {"daily_limit_fen": {"type": "integer", "nullable": True, "minimum": 0}},
+            ["daily_limit_fen"],
         ),
         _param("member"),
     ),
@@ -442,3 +443,107 @@ STAFF_PATHS: dict[str, Any] = {
     "/api/admin/fees": _get("Each hall's fees and clock settings (fixed with the hall)"),
 }
 DOCUMENT["paths"].update(STAFF_PATHS)
+
+
+# ---------------------------------------------------------------------------- feature modules
+# (quality centre, price information, voice query, sealed bids)
+
+
+def _query(name: str, description: str, required: bool = False) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": required,
+        "description": description,
+        "schema": {"type": "string"},
+    }
+
+
+def _public(summary: str, *params: dict[str, Any]) -> dict[str, Any]:
+    """A GET anyone may call (no session)."""
+    return {
+        "get": {
+            "summary": summary,
+            "security": [],
+            "parameters": list(params),
+            "responses": {"200": _json({"type": "object"}), "400": ERROR, "404": ERROR},
+        }
+    }
+
+
+_DAY = "a date, YYYY-MM-DD (China Standard Time)"
+_DEC = {"type": "string", "description": "a decimal number as written, e.g. 35.2"}
+FEATURE_PATHS: dict[str, Any] = {
+    "/api/quality/lots": _get("Lots in the testing centre, why each was drawn (inspector)"),
+    "/api/quality/lots/{lot}/rapid": _post(
+        "A rapid test's inhibition rates (GB/T 5009.199): the first reading, then two retests "
+        "(inspector)",
+        _body({"inhibition": _DEC}, ["inhibition"]),
+        _param("lot"),
+    ),
+    "/api/quality/lots/{lot}/lab": _post(
+        "Lab results in mg/kg per pesticide, judged against GB 2763 (inspector)",
+        _body(
+            {"results": {"type": "object", "additionalProperties": _DEC}},
+            ["results"],
+        ),
+        _param("lot"),
+    ),
+    "/api/quality/mrl": _public(
+        "A GB 2763 maximum residue limit and where it came from",
+        _query("pesticide", "the pesticide's Chinese or English name", True),
+        _query("food", "the food's name", True),
+    ),
+    "/api/trace/{code}": _public(
+        "A lot's public trace: origin, supplier, certificate, tests, sales", _param("code")
+    ),
+    "/api/prices": _public(
+        "Daily price records per variety × grade × origin × package (published revision)",
+        _query("from", _DAY),
+        _query("to", _DAY),
+        _query("revision", "an earlier published revision of a day"),
+    ),
+    "/api/prices/index": _public(
+        "The fixed-base price index with its categories (定基, 环比, 同比)",
+        _query("from", _DAY),
+        _query("to", _DAY),
+        _query("base_from", _DAY),
+        _query("base_to", _DAY),
+        _query("period", "day, week or month"),
+    ),
+    "/api/prices/publish": _post(
+        "Publish the days' records: a day that changed gets a new revision (admin)",
+        _body({"from": _STR, "to": _STR}, ["from", "to"]),
+    ),
+    "/api/voice": _get(
+        "A price question in words (e.g. 黄瓜 一级 今天) and its answer (members)",
+        _query("q", "the question", True),
+    ),
+    "/api/sealed/items": {
+        **_get("Sealed-bid items: windows, state, the viewer's own bid, results after close"),
+        **_post(
+            "List a sealed-bid item (auctioneer, admin)",
+            _body(
+                {
+                    "id": _STR,
+                    "seller": _STR,
+                    "title": _STR,
+                    "reserve_fen": _INT,
+                    "opens_ms": _INT,
+                    "closes_ms": _INT,
+                },
+                ["id", "seller", "reserve_fen", "opens_ms", "closes_ms"],
+            ),
+            ok="201",
+        ),
+    },
+    "/api/sealed/items/{item}": _get(
+        "One item: the viewer's own bids until the close, every bid after it", _param("item")
+    ),
+    "/api/sealed/items/{item}/bids": _post(
+        "A sealed bid by the session's buyer; the decision with its reason (buyers)",
+        _body({"amount_fen": _INT}, ["amount_fen"]),
+        _param("item"),
+    ),
+}
+DOCUMENT["paths"].update(FEATURE_PATHS)
