@@ -223,37 +223,13 @@ def aggregate(table: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _dense(table: pl.DataFrame) -> pl.LazyFrame:
-    """Every region × industry pair of the table (absent pairs as 0) with the totals
-    x_r· (``_region_total``), x_·i (``_industry_total``) and x·· (``_total``)."""
-    x = aggregate(table).lazy()
-    regions = x.select(REGION).unique()
-    industries = x.select(INDUSTRY).unique()
-    return (
-        _fixed(regions.join(industries, how="cross").join(x, on=[REGION, INDUSTRY], how="left"))
-        .with_columns(pl.col(VALUE).fill_null(0.0))
-        .with_columns(
-            _fsum(pl.col(VALUE)).over(REGION).alias("_region_total"),
-            _fsum(pl.col(VALUE)).over(INDUSTRY).alias("_industry_total"),
-            _fsum(pl.col(VALUE)).alias("_total"),
-        )
-    )
-
-
 def _fsum(values: pl.Expr) -> pl.Expr:
     """Σ of floats, added in the rows' order. Float addition is not associative, and polars'
     ``sum`` in a group-by adds partial sums in an order that changes from run to run (the last
     bits of an HHI did); the sum of the group's list adds in the order of its rows, which
-    polars keeps within a group, and :func:`_fixed` makes that order the same in every run."""
+    polars keeps within a group (the frames summed here are sorted by their keys, or in the
+    firms' order). Sums over the dense matrix are numpy's, along an axis: one order too."""
     return values.implode().list.sum()
-
-
-def _fixed(frame: pl.LazyFrame) -> pl.LazyFrame:
-    """The frame sorted by its keys and materialised: a join or a group-by delivers rows in
-    an order that changes from run to run, and polars drops a lazy sort that only feeds
-    sums; :func:`_fsum` then adds in one order, in every run and from every engine's table."""
-    keys = [k for k in (REGION, INDUSTRY) if k in frame.collect_schema().names()]
-    return frame.sort(keys).collect().lazy()
 
 
 def _ratio(num: pl.Expr, den: pl.Expr) -> pl.Expr:
@@ -261,31 +237,41 @@ def _ratio(num: pl.Expr, den: pl.Expr) -> pl.Expr:
     return pl.when(den != 0).then(num / den)
 
 
-def _shares(table: pl.DataFrame, of: Of) -> pl.LazyFrame:
-    """Dense rows with ``_key`` (the industry or region described), ``_s`` (its share in each
-    ``_other`` key: s_ri or σ_ri) and ``_ref`` (the reference share: x_r or σ_i)."""
+@dataclass(frozen=True)
+class _Shares:
+    """The dense key × other matrix of one ``of``: ``keys`` (sorted industries or regions
+    described), ``s`` their shares in each other key (s_ri or σ_ri; NaN in a key of zero
+    total), ``ref`` the reference share of each other key (x_r or σ_i), ``total`` each key's
+    activity and ``defined`` where it is not zero. numpy sums along an axis add in one
+    order, so every figure is the same float in every run."""
+
+    keys: pl.Series
+    s: F64
+    ref: F64
+    total: F64
+    defined: NDArray[np.bool_]
+
+    def keyed(self, of: Of, **columns: F64) -> pl.DataFrame:
+        """One row per key: the key and the columns, null where the key is undefined."""
+        frame = pl.DataFrame({of: self.keys})
+        return frame.with_columns(
+            pl.Series(name, np.where(self.defined, value, np.nan)).fill_nan(None)
+            for name, value in columns.items()
+        )
+
+
+def _shares(table: pl.DataFrame, of: Of) -> _Shares:
+    """The shares of :class:`_Shares` from a long table (numpy over the dense matrix)."""
     if of not in ("industry", "region"):
         raise ValueError(f"of must be 'industry' or 'region', not {of!r}")
-    key, other = (INDUSTRY, REGION) if of == "industry" else (REGION, INDUSTRY)
-    own, ref = ("_industry_total", "_region_total")
-    if of == "region":
-        own, ref = ref, own
-    return _dense(table).select(
-        pl.col(key).alias("_key"),
-        pl.col(other).alias("_other"),
-        pl.col(VALUE),
-        _ratio(pl.col(VALUE), pl.col(own)).alias("_s"),
-        _ratio(pl.col(ref), pl.col("_total")).alias("_ref"),
-    )
-
-
-def _keyed(frame: pl.LazyFrame, of: Of) -> pl.DataFrame:
-    return frame.rename({"_key": of}).sort(of).collect()
-
-
-def _defined(expr: pl.Expr, name: str) -> pl.Expr:
-    """An aggregate over a key's rows, null when the key has no shares (zero total)."""
-    return pl.when(pl.col("_s").is_not_null().all()).then(expr).alias(name)
+    regions, industries, mat = _matrix(table)
+    keys, m = (industries, np.ascontiguousarray(mat.T)) if of == "industry" else (regions, mat)
+    total = m.sum(axis=1)
+    grand = total.sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = m / total[:, None]
+        ref = m.sum(axis=0) / grand if grand != 0 else np.full(m.shape[1], np.nan)
+    return _Shares(keys, s, ref, total, total != 0)
 
 
 # --------------------------------------------------------------------------------------------
@@ -331,16 +317,12 @@ def hhi(table: pl.DataFrame, of: Of = "industry") -> pl.DataFrame:
     EconGeo ``herfindahl``). Equal shares over n give HHI = 1/n, effective number n.
     Columns: the key, ``total``, ``hhi``, ``effective_number``.
     """
-    frame = (
-        _shares(table, of)
-        .group_by("_key")
-        .agg(
-            _fsum(pl.col(VALUE)).alias("total"),
-            _defined(_fsum(pl.col("_s") ** 2), "hhi"),
-        )
-        .with_columns(_ratio(pl.lit(1.0), pl.col("hhi")).alias("effective_number"))
-    )
-    return _keyed(frame, of)
+    sh = _shares(table, of)
+    h = (sh.s**2).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        effective = np.where(h != 0, 1.0 / h, np.nan)
+    out = sh.keyed(of, hhi=h, effective_number=effective)
+    return out.insert_column(1, pl.Series("total", sh.total))
 
 
 def concentration_ratio(table: pl.DataFrame, n: int = 3, of: Of = "industry") -> pl.DataFrame:
@@ -351,8 +333,9 @@ def concentration_ratio(table: pl.DataFrame, n: int = 3, of: Of = "industry") ->
     """
     if n < 1:
         raise ValueError("n must be at least 1")
-    frame = _shares(table, of).group_by("_key").agg(_defined(pl.col("_s").top_k(n).sum(), "cr"))
-    return _keyed(frame, of)
+    sh = _shares(table, of)
+    top = np.sort(sh.s, axis=1)[:, ::-1][:, :n]
+    return sh.keyed(of, cr=top.sum(axis=1))
 
 
 def krugman(table: pl.DataFrame) -> pl.DataFrame:
@@ -360,12 +343,8 @@ def krugman(table: pl.DataFrame) -> pl.DataFrame:
     EconGeo ``krugman_index``): the distance between the region's industry mix and the whole
     table's, 0 (same mix) to 2 (no industry in common). Columns: ``region``, ``krugman``.
     """
-    frame = (
-        _shares(table, "region")
-        .group_by("_key")
-        .agg(_defined(_fsum((pl.col("_s") - pl.col("_ref")).abs()), "krugman"))
-    )
-    return _keyed(frame, "region")
+    sh = _shares(table, "region")
+    return sh.keyed("region", krugman=np.abs(sh.s - sh.ref[None, :]).sum(axis=1))
 
 
 def hoover(table: pl.DataFrame, of: Of = "industry") -> pl.DataFrame:
@@ -375,12 +354,8 @@ def hoover(table: pl.DataFrame, of: Of = "industry") -> pl.DataFrame:
     ``of="region"``: ½ Σ_i |σ_ri − σ_i| (= K_r / 2, the coefficient of specialisation).
     Columns: the key, ``hoover``.
     """
-    frame = (
-        _shares(table, of)
-        .group_by("_key")
-        .agg(_defined(0.5 * _fsum((pl.col("_s") - pl.col("_ref")).abs()), "hoover"))
-    )
-    return _keyed(frame, of)
+    sh = _shares(table, of)
+    return sh.keyed(of, hoover=0.5 * np.abs(sh.s - sh.ref[None, :]).sum(axis=1))
 
 
 def theil(table: pl.DataFrame, of: Of = "industry") -> pl.DataFrame:
@@ -392,9 +367,10 @@ def theil(table: pl.DataFrame, of: Of = "industry") -> pl.DataFrame:
     REAT ``theil`` is the absolute version, Σ s ln(n s), which compares with equal shares
     instead of with activity. Columns: the key, ``theil``.
     """
-    term = pl.when(pl.col("_s") > 0).then(pl.col("_s") * (pl.col("_s") / pl.col("_ref")).log())
-    frame = _shares(table, of).group_by("_key").agg(_defined(_fsum(term.fill_null(0.0)), "theil"))
-    return _keyed(frame, of)
+    sh = _shares(table, of)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        term = np.where(sh.s > 0, sh.s * np.log(sh.s / sh.ref[None, :]), 0.0)
+    return sh.keyed(of, theil=term.sum(axis=1))
 
 
 def locational_gini(table: pl.DataFrame, of: Of = "industry") -> pl.DataFrame:
@@ -409,15 +385,15 @@ def locational_gini(table: pl.DataFrame, of: Of = "industry") -> pl.DataFrame:
     EconGeo reports the area itself (theoretical maximum 0.5), i.e. G / 2.
     Columns: the key, ``gini``.
     """
-    frame = (
-        _shares(table, of)
-        .with_columns(_ratio(pl.col("_s"), pl.col("_ref")).fill_null(0.0).alias("_lq"))
-        .sort("_key", "_lq", "_s", "_ref")  # ties in LQ in one order
-        .with_columns(pl.col("_s").cum_sum().over("_key").alias("_S"))
-        .group_by("_key")
-        .agg(_defined(1.0 - _fsum(pl.col("_ref") * (2.0 * pl.col("_S") - pl.col("_s"))), "gini"))
-    )
-    return _keyed(frame, of)
+    sh = _shares(table, of)
+    ref = np.broadcast_to(sh.ref, sh.s.shape)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lq = np.nan_to_num(np.where(ref != 0, sh.s / ref, 0.0), nan=0.0, posinf=0.0)
+    order = np.lexsort((ref, np.nan_to_num(sh.s), lq), axis=1)  # by LQ, ties in one order
+    s = np.take_along_axis(sh.s, order, axis=1)
+    x = np.take_along_axis(ref, order, axis=1)
+    cumulative = np.cumsum(s, axis=1)
+    return sh.keyed(of, gini=1.0 - (x * (2.0 * cumulative - s)).sum(axis=1))
 
 
 # --------------------------------------------------------------------------------------------
@@ -451,7 +427,7 @@ def agglomeration(firms: pl.DataFrame, reference: pl.DataFrame | None = None) ->
         _fsum(pl.col(VALUE)).alias("total"),
         _ratio(_fsum(pl.col(VALUE) ** 2), _fsum(pl.col(VALUE)) ** 2).alias("herfindahl"),
     )
-    x = _fixed(fl.group_by(REGION, INDUSTRY).agg(_fsum(pl.col(VALUE))))
+    x = fl.group_by(REGION, INDUSTRY).agg(_fsum(pl.col(VALUE)))
     return _agglomeration(per_industry, x, reference)
 
 
@@ -463,43 +439,47 @@ def agglomeration_of(reduced: Reduced) -> pl.DataFrame:
 def _agglomeration(
     per_industry: pl.LazyFrame, x: pl.LazyFrame, reference: pl.DataFrame | None
 ) -> pl.DataFrame:
-    """EG and MS from each industry's firms, total and H_i and the activity x_ri."""
+    """EG and MS from each industry's firms, total and H_i and the activity x_ri (numpy over
+    the dense region × industry matrix: sums in one order, the same floats in every run)."""
+    per = per_industry.sort(INDUSTRY).collect()
+    regions, industries, mat = _matrix(x.collect())
     if reference is None:
-        region_total = x.group_by(REGION).agg(_fsum(pl.col(VALUE)).alias("_xr"))
+        region_total = mat.sum(axis=1)
     else:
-        region_total = (
+        totals = (
             reference.lazy()
             .group_by(REGION)
             .agg(_fsum(pl.col(VALUE).cast(pl.Float64)).alias("_xr"))
+            .sort(REGION)
+            .collect()
         )
-        missing = x.select(REGION).unique().join(region_total, on=REGION, how="anti").collect()
-        if missing.height:
-            raise ValueError(f"reference has no total for regions {missing[REGION].to_list()}")
-    region_total = _fixed(region_total).with_columns(
-        (pl.col("_xr") / _fsum(pl.col("_xr"))).alias("_xr")
-    )
-    sum_x2 = region_total.select(_fsum(pl.col("_xr") ** 2).alias("_sx2"))
-    dense = _fixed(
-        region_total.join(per_industry.select(INDUSTRY, "total"), how="cross").join(
-            x, on=[REGION, INDUSTRY], how="left"
-        )
-    ).with_columns(_ratio(pl.col(VALUE).fill_null(0.0), pl.col("total")).alias("_s"))
-    g = dense.group_by(INDUSTRY).agg(
-        _defined(_fsum((pl.col("_s") - pl.col("_xr")) ** 2), "g"),
-        _defined(_fsum(pl.col("_s") ** 2), "_ss2"),
-    )
-    h, sx2 = pl.col("herfindahl"), pl.col("_sx2")
-    den = (1.0 - sx2) * (1.0 - h)
-    return (
-        per_industry.join(g, on=INDUSTRY)
-        .join(sum_x2, how="cross")
-        .with_columns(
-            _ratio(pl.col("g") - (1.0 - sx2) * h, den).alias("eg"),
-            _ratio(pl.col("_ss2") - sx2 - h * (1.0 - sx2), den).alias("ms"),
-        )
-        .select(INDUSTRY, "firms", "total", "herfindahl", "g", "eg", "ms")
-        .sort(INDUSTRY)
-        .collect()
+        position = {r: k for k, r in enumerate(totals[REGION].to_list())}
+        missing = [r for r in regions.to_list() if r not in position]
+        if missing:
+            raise ValueError(f"reference has no total for regions {missing}")
+        full = np.zeros((totals.height, mat.shape[1]))
+        full[[position[r] for r in regions.to_list()]] = mat
+        mat, region_total = full, totals["_xr"].to_numpy()
+    if industries.to_list() != per[INDUSTRY].to_list():
+        raise ValueError("the firms' industries and the activity table's differ")
+    xr = region_total / region_total.sum()
+    sum_x2 = float((xr**2).sum())
+    total = per["total"].cast(pl.Float64).to_numpy()
+    h = per["herfindahl"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = mat / total[None, :]
+        g = ((s - xr[:, None]) ** 2).sum(axis=0)
+        ss2 = (s**2).sum(axis=0)
+        den = (1.0 - sum_x2) * (1.0 - h)
+        eg = np.where(den != 0, (g - (1.0 - sum_x2) * h) / den, np.nan)
+        ms = np.where(den != 0, (ss2 - sum_x2 - h * (1.0 - sum_x2)) / den, np.nan)
+    defined = total != 0
+
+    def column(name: str, values: F64) -> pl.Series:
+        return pl.Series(name, np.where(defined, values, np.nan)).fill_nan(None)
+
+    return per.select(INDUSTRY, "firms", "total", "herfindahl").with_columns(
+        column("g", g), column("eg", eg), column("ms", ms)
     )
 
 

@@ -21,6 +21,7 @@ GB/T 4754 division, group, class), with the indicators of :mod:`jiqun.observator
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -627,19 +628,24 @@ def diagnose_reduced(
         r: _float(e)
         for r, e in ind.hhi(x, of="region").select(ind.REGION, "effective_number").iter_rows()
     }
+    # One pass over the rows (sorted by town, then value): a group-by per town costs a query
+    # per town, seconds for thousands of towns.
+    cells: dict[str, list[TownIndustry]] = {}
+    values: dict[str, list[float]] = {}
+    columns = lq.select(ind.REGION, ind.INDUSTRY, ind.VALUE, "region_share", "lq")
+    for region, i, v, share, q in columns.iter_rows():
+        values.setdefault(region, []).append(v)
+        rows = cells.setdefault(region, [])
+        if v > 0:
+            rows.append(TownIndustry(i, tidy(v), _float(share), _float(q)))
     towns: list[Town] = []
-    for (region,), part in lq.group_by(ind.REGION, maintain_order=True):
-        rows = [
-            TownIndustry(i, tidy(v), _float(s), _float(q))
-            for i, v, s, q in part.select(ind.INDUSTRY, ind.VALUE, "region_share", "lq").iter_rows()
-            if v > 0
-        ]
+    for region, rows in cells.items():
         leading = tuple(
             r.industry
             for r in rows
             if r.lq is not None and r.share is not None and r.lq >= min_lq and r.share >= min_share
         )
-        total = tidy(float(part[ind.VALUE].sum()))
+        total = tidy(math.fsum(values[region]))  # correctly rounded: the same in any order
         towns.append(Town(str(region), total, leading, town_hhi.get(region), tuple(rows)))
     towns.sort(key=lambda town: (-town.total, town.town))
 
