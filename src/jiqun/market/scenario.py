@@ -8,6 +8,7 @@ taken as it comes: a bad quantity is the rulebook's ``bad_quantity``, not a malf
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -122,17 +123,26 @@ def _where(loc: tuple[int | str, ...]) -> str:
     return text
 
 
+def validation_error(
+    source: str, error: ValidationError, zh_words: Mapping[str, str] | None = None
+) -> ScenarioError:
+    """Pydantic's problems as a :class:`ScenarioError`: each names its field (``lots[2].units``)
+    and says why, in Chinese by default (``zh_words`` adds or overrides reasons by type)."""
+    words = {**_ZH, **(zh_words or {})}
+    zh = current_lang() == "zh"
+    problems = [
+        (_where(err["loc"]), words.get(err["type"], err["msg"]) if zh else err["msg"])
+        for err in error.errors()
+    ]
+    return ScenarioError(source, problems)
+
+
 def parse_scenario(data: object, source: str = "scenario") -> Scenario:
     """Check a decoded scenario and build the core's :class:`Scenario`."""
     try:
         model = _Scenario.model_validate(data)
     except ValidationError as e:
-        zh = current_lang() == "zh"
-        problems = [
-            (_where(err["loc"]), _ZH.get(err["type"], err["msg"]) if zh else err["msg"])
-            for err in e.errors()
-        ]
-        raise ScenarioError(source, problems) from None
+        raise validation_error(source, e) from None
     members = tuple(
         Member(m.id, Role(m.role), m.suspended, m.daily_limit_fen) for m in model.members
     )
@@ -173,13 +183,28 @@ def _check_facts(scenario: Scenario, source: str) -> None:
         raise ScenarioError(source, problems)
 
 
-def load_scenario(path: Path) -> Scenario:
+def _no_constant(name: str) -> object:
+    # NaN and Infinity are not JSON (RFC 8259), though Python's reader takes them.
+    raise json.JSONDecodeError(f"{name} is not JSON", name, 0)
+
+
+def read_json(path: Path) -> object:
+    """A scenario file's JSON (UTF-8); a missing file, a folder or bad JSON is a
+    :class:`ScenarioError` naming the file."""
+    zh = current_lang() == "zh"
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"), parse_constant=_no_constant)
     except FileNotFoundError:
+        raise ScenarioError(str(path), [("", "找不到文件" if zh else "file not found")]) from None
+    except IsADirectoryError:
         raise ScenarioError(
-            str(path), [("", "找不到文件" if current_lang() == "zh" else "file not found")]
+            str(path), [("", "这是一个目录，不是文件" if zh else "a directory, not a file")]
         ) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ScenarioError(str(path), [("", f"JSON: {e}")]) from None
-    return parse_scenario(data, str(path))
+        raise ScenarioError(
+            str(path), [("", f"不是有效的 JSON（{e}）" if zh else f"not valid JSON ({e})")]
+        ) from None
+
+
+def load_scenario(path: Path) -> Scenario:
+    return parse_scenario(read_json(path), str(path))
