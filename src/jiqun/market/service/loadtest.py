@@ -270,14 +270,22 @@ async def run(
             for u in users
         ]
 
+        readers: list[asyncio.Future[None]] = []
+
         async def join(bot: bots.Bot) -> None:
+            """Log in, connect and read at once (reconnecting after a drop): a socket that
+            is not read while thousands of others connect misses the server's heartbeat and
+            is closed. Nobody presses before everyone is there."""
+            bot.pressing = False
             with contextlib.suppress(OSError, RuntimeError, aiohttp.ClientError):
                 await bot.login()
                 await bot.connect()
+                readers.append(asyncio.ensure_future(bot.life(stop)))
 
         await _gather_limited(fleet, join, limit=64)
         connected = [b for b in fleet if b.connected]
-        readers = [asyncio.ensure_future(b.life(stop)) for b in connected]  # reconnecting
+        for b in fleet:
+            b.pressing = True
         await asyncio.sleep(0.5)  # first clock estimates
         cpu0, t0 = (cpu_seconds(pid) if pid else None), time.monotonic()
         feeder = asyncio.ensure_future(feed_lots(auctioneer, hall, stop, run_id))
