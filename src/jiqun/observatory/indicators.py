@@ -213,14 +213,25 @@ def activity_table(
 
 
 def aggregate(table: pl.DataFrame) -> pl.DataFrame:
-    """One row per region × industry: values summed (nulls as 0), sorted by region, industry."""
-    return (
-        table.lazy()
-        .group_by(REGION, INDUSTRY)
-        .agg(_fsum(pl.col(VALUE).cast(pl.Float64).fill_null(0.0)))
-        .sort(REGION, INDUSTRY)
-        .collect()
-    )
+    """One row per region × industry: values summed (nulls as 0), sorted by region, industry.
+
+    A stable sort, then numpy's ``add.reduceat`` over each run of equal keys: every sum adds
+    the rows in the table's order, so the result is the same float in every run (polars'
+    group-by sum is not), and a table that is already one row per pair costs a sort only."""
+    x = table.select(
+        pl.col(REGION), pl.col(INDUSTRY), pl.col(VALUE).cast(pl.Float64).fill_null(0.0)
+    ).sort(REGION, INDUSTRY, maintain_order=True)
+    if x.height == 0:
+        return x
+    first = x.select(
+        (pl.col(REGION).ne_missing(pl.col(REGION).shift()))
+        | (pl.col(INDUSTRY).ne_missing(pl.col(INDUSTRY).shift()))
+    ).to_series()
+    starts = np.flatnonzero(first.to_numpy())
+    if starts.size == x.height:
+        return x
+    sums = np.add.reduceat(x[VALUE].to_numpy(), starts)
+    return x[starts].select(REGION, INDUSTRY).with_columns(pl.Series(VALUE, sums))
 
 
 def _fsum(values: pl.Expr) -> pl.Expr:

@@ -163,7 +163,16 @@ def with_clusters(register: Register, definitions: ClusterDefinitions | None) ->
     defs = definitions or default_definitions()
     if "industry_code" not in register.present:
         raise FileProblem(register.source, "no_cluster_source")
-    return frame.with_columns(defs.assign(pl.col("industry_code")).alias(CLUSTER))
+    # Assigned once per distinct code (hundreds), then looked up for each of the firms.
+    codes = frame.select(pl.col("industry_code").unique().drop_nulls())
+    table = codes.with_columns(defs.assign(pl.col("industry_code")).alias(CLUSTER))
+    return frame.with_columns(
+        pl.col("industry_code")
+        .replace_strict(
+            table["industry_code"], table[CLUSTER], default=None, return_dtype=pl.String
+        )
+        .alias(CLUSTER)
+    )
 
 
 def cluster_order(register: Register, definitions: ClusterDefinitions | None) -> list[str] | None:
@@ -269,7 +278,13 @@ def _key_enterprises(frame: pl.DataFrame) -> dict[str, tuple[str, ...]]:
     clustered = frame.filter(pl.col(CLUSTER).is_not_null()).with_columns(
         pl.col("key_enterprise").fill_null(False).any().over(CLUSTER).alias("_any_flag")
     )
-    ranked = clustered.filter(pl.col("key_enterprise").fill_null(False) | ~pl.col("_any_flag"))
+    # Before sorting by name: only the flagged firms, or those whose revenue is among the
+    # five largest of their cluster (ties included), can be chosen.
+    among_largest = pl.col("revenue").rank("min", descending=True).over(CLUSTER) <= KEY_FALLBACK
+    ranked = clustered.filter(
+        pl.col("key_enterprise").fill_null(False)
+        | (~pl.col("_any_flag") & (among_largest | pl.col("revenue").is_null()))
+    )
     order = [CLUSTER, "revenue", "name", *(["_row"] if "_row" in frame.columns else [])]
     ranked = ranked.sort(
         order, descending=[False, True, *[False] * (len(order) - 2)], nulls_last=True
