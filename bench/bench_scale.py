@@ -157,9 +157,22 @@ def embedded_figures(path: Path, timings: dict[str, float] | None = None) -> dic
     lap("load")
     survey = stats.compute(register)
     lap("stats")
-    diagnosis = towns.diagnose(register, level=LEVEL, measure="revenue")
+    # towns.diagnose, its reduction kept for the indicators below
+    reduced = ind.reduce(register, level=LEVEL, measure="revenue")
+    diagnosis = towns.diagnose_reduced(
+        register,
+        reduced,
+        year=stats.chosen_year(register, None),
+        measure="revenue",
+        level=LEVEL,
+        min_lq=1.0,
+        min_share=0.10,
+        closest=3,
+        plan=None,
+        plan_definitions=None,
+    )
     lap("towns")
-    x = ind.reduce(register, level=LEVEL).cells.select(ind.REGION, ind.INDUSTRY, ind.VALUE)
+    x = reduced.cells.select(ind.REGION, ind.INDUSTRY, ind.VALUE)
     indicators = (
         ind.hoover(x)
         .join(ind.theil(x), on=ind.INDUSTRY)
@@ -359,7 +372,7 @@ def pandas_figures(path: Path, timings: dict[str, float] | None = None) -> dict[
                     "theil",
                     "cr",
                 ]
-            ]  # fmt: skip
+            ]
         ),
         "cells": pl.from_pandas(x[["town", "industry", "share", "lq"]]),
     }
@@ -406,7 +419,7 @@ def child(args: argparse.Namespace) -> None:
     timings: dict[str, float] = {}
     if args.impl == "embedded":  # imports before the clock starts
         import jiqun.observatory.register
-        import jiqun.observatory.towns  # noqa: F401
+        import jiqun.observatory.towns
     else:
         import pandas  # noqa: F401
 
