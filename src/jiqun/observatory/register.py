@@ -106,7 +106,7 @@ def _as_text(cells: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     """Typed cells as the user would read them: a whole float without ".0" (as
     :mod:`jiqun.observatory.reading` writes numbers of a spreadsheet)."""
     if dtype.is_float():
-        whole = cells == cells.floor()
+        whole = cells.is_finite() & (cells == cells.floor())  # polars: NaN == NaN
         integer = cells.cast(pl.Int64, strict=False).cast(pl.String)
         return pl.when(whole).then(integer).otherwise(cells.cast(pl.String))
     return cells.cast(pl.String)
