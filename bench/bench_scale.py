@@ -136,8 +136,11 @@ def register_path(cache: Path, rows: int, towns: int, industries: int, seed: int
 LEVEL = "class"
 
 
-def embedded_figures(path: Path, timings: dict[str, float] | None = None) -> dict[str, Any]:
-    """Everything with jiqun's embedded engine; ``timings`` gets each step's seconds."""
+def embedded_figures(
+    path: Path, timings: dict[str, float] | None = None, loader: str = "typed"
+) -> dict[str, Any]:
+    """Everything with jiqun's embedded engine; ``timings`` gets each step's seconds.
+    ``loader="text"`` reads the Parquet file as text cells first (the loader before O9)."""
     import polars as pl
 
     from jiqun.observatory import indicators as ind
@@ -153,7 +156,13 @@ def embedded_figures(path: Path, timings: dict[str, float] | None = None) -> dic
         times[step] = now - clock
         clock = now
 
-    register = load_register(path)
+    if loader == "text":
+        from jiqun.observatory.reading import read_table
+        from jiqun.observatory.register import validate
+
+        register = validate(read_table(path))
+    else:
+        register = load_register(path)
     lap("load")
     survey = stats.compute(register)
     lap("stats")
@@ -426,8 +435,10 @@ def child(args: argparse.Namespace) -> None:
         import jiqun.observatory.clusters  # noqa: F401
     before = current_rss_mb()
     start = time.perf_counter()
-    run = embedded_figures if args.impl == "embedded" else pandas_figures
-    figures = run(path, timings)
+    if args.impl == "embedded":
+        figures = embedded_figures(path, timings, args.loader)
+    else:
+        figures = pandas_figures(path, timings)
     total = time.perf_counter() - start
     out = Path(args.figures)
     out.mkdir(parents=True, exist_ok=True)
@@ -455,6 +466,12 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=CACHE)
     parser.add_argument("--impl", choices=["both", "embedded", "pandas"], default="both")
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument(
+        "--loader",
+        choices=["typed", "text"],
+        default="typed",
+        help="embedded: read Parquet with its types (default) or as text cells (as before O9)",
+    )
     parser.add_argument("--json", type=Path, help="Append the results to this JSON-lines file.")
     parser.add_argument("--child", choices=["embedded", "pandas"], help=argparse.SUPPRESS)
     parser.add_argument("--path", help=argparse.SUPPRESS)
@@ -480,12 +497,12 @@ def main() -> None:
             for _ in range(args.repeat):
                 figures = args.cache / f"figures-{impl}-{path.stem}"
                 command = [sys.executable, __file__, "--child", impl, "--path", str(path),
-                           "--figures", str(figures)]  # fmt: skip
+                           "--figures", str(figures), "--loader", args.loader]  # fmt: skip
                 done = subprocess.run(command, capture_output=True, text=True, check=False)
                 if done.returncode != 0:
                     sys.exit(f"{impl} failed:\n{done.stderr[-3000:]}")
                 result = json.loads(done.stdout.strip().splitlines()[-1])
-                result.update(rows=rows, figures=str(figures))
+                result.update(rows=rows, figures=str(figures), loader=args.loader)
                 steps = "  ".join(f"{k} {v:.2f}" for k, v in result["steps"].items())
                 rss = f"RSS {result['rss_before_mb']:,} → {result['rss_peak_mb']:,} MB"
                 print(f"  {impl:8s} {result['seconds']:7.2f} s  ({steps})  {rss}")
