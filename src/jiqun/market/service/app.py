@@ -481,8 +481,33 @@ def page(
 
 
 async def index(request: web.Request) -> web.StreamResponse:
-    hall = await service_of(request.app).first_hall()
-    raise web.HTTPFound(f"/board/{hall}")
+    """The home page: the market's halls with their boards, the public pages, a trace-code
+    lookup (``?trace=CODE`` goes to ``/trace/CODE``) and, for a logged-in user, the consoles of
+    his role (the links are in nav.html; each console checks the role again)."""
+    from urllib.parse import quote  # here: this edit stays inside the handler
+
+    lang = lang_of(request)
+    code = request.query.get("trace")
+    if code is not None and code.strip():
+        raise web.HTTPFound(f"/trace/{quote(code.strip(), safe='')}?lang={lang}")
+
+    def halls(m: DurableMarket) -> list[dict[str, Any]]:
+        out = []
+        for hall, engine in sorted(m.halls.items()):
+            view = protocol.hall_view(hall, engine)
+            lot = view["lot"] or {}
+            out.append(
+                {
+                    "hall": hall,
+                    "phase": "held" if view["held"] else view["phase"],
+                    "lot": lot.get("id"),
+                    "variety": lot.get("variety"),
+                }
+            )
+        return out
+
+    shown = await service_of(request.app).runner.call(halls)
+    return page(request, "home.html", halls=shown, trace_problem=code is not None)
 
 
 async def board_page(request: web.Request) -> web.StreamResponse:
