@@ -301,11 +301,15 @@ def _per_value(cells: pl.Series, plan: _Plan, index: int) -> tuple[_Plan, list[p
         plan.typed.alias(names[0]),
         *[c.bad.fill_null(False).alias(n) for c, n in zip(plan.checks, names[1:], strict=True)],
     )
-    keys = pl.DataFrame({"_code": values.to_physical()}).with_columns(results)
-    rows = pl.DataFrame({"_code": cells.to_physical()}).join(
-        keys, on="_code", how="left", nulls_equal=True, maintain_order="left"
+    codes = values.to_physical()
+    known = codes.is_not_null()
+    positions = pl.Series(range(values.len()), dtype=pl.UInt32)
+    at = cells.to_physical().replace_strict(
+        codes.filter(known), positions.filter(known), return_dtype=pl.UInt32
     )
-    spread = [rows[n] for n in names]
+    if not known.all():  # empty cells: the results of the null value
+        at = at.fill_null(positions.filter(~known)[0])
+    spread = [results[n].gather(at) for n in names]
     checks = [
         _Check(c.index, pl.col(n), c.reason) for c, n in zip(plan.checks, names[1:], strict=True)
     ]
@@ -338,8 +342,10 @@ def _duplicates(typed: pl.DataFrame, found: dict[str, int]) -> list[tuple[str, p
             continue
         key_ok = pl.all_horizontal(pl.col(k).is_not_null() for k in keys)
         first = pl.col(ROW).min().over(keys)
+        # Rows sharing a 64-bit hash of their keys first (cheap), the exact check on those.
+        same_hash = pl.struct(keys).hash().is_duplicated()
         dups = (
-            typed.filter(key_ok)
+            typed.filter(key_ok & same_hash)
             .filter(pl.len().over(keys) > 1)
             .select(pl.col(ROW), first.alias("other"))
             .filter(pl.col(ROW) != pl.col("other"))
