@@ -40,7 +40,8 @@ DEPOSIT_FEN = 50_000_000  # 50 万元: no load-test buyer runs out during a run
 LOT_UNITS = 200
 ACK_GRACE_S = 5.0
 # A clock estimate every 5–10 s per buyer, as a browser page does (every 10 s): at 5,000 buyers
-# every 2–4 s was 1,700 sync round trips a second, most of the client process's work.
+# every 2–4 s was 1,700 sync round trips a second (at 2,000 buyers the sync sends alone took a
+# quarter of the bots' time in the client process).
 LOAD_BEHAVIOUR = bots.Behaviour(
     like_steps=(3, 30),
     reaction_ms=(100, 350),
