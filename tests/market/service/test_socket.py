@@ -12,7 +12,7 @@ from aiohttp import ClientSession, ClientWebSocketResponse, WSCloseCode
 
 from jiqun.market.core.events import Press, SetClock
 from jiqun.market.service import bots
-from tests.market.service.conftest import HALL, PASSWORD, Live, live, next_of, run
+from tests.market.service.conftest import HALL, PASSWORD, Live, live, lot, next_of, run
 
 
 async def _open(env: Live) -> None:
@@ -159,5 +159,26 @@ def test_a_simulated_buyer_reconnects_after_the_server_drops_it(tmp_path: Path) 
                 stop.set()
                 await bot.close()
                 await life
+
+    run(go())
+
+
+def test_a_lot_added_to_the_next_ones_is_told_as_the_queue(tmp_path: Path) -> None:
+    async def go() -> None:
+        async with live(f"sqlite:///{tmp_path / 'm.db'}") as env:
+            ws = await env.ws(await env.client())
+            await next_of(ws, "state")
+            await _open(env)
+            await next_of(ws, "round")
+            await next_of(ws, "state")
+            auctioneer = await env.client("AUC")
+            r = await env.post(auctioneer, f"/api/halls/{HALL}/lots", lot("L003"))
+            assert r.status == 201
+            queue = await next_of(ws, "queue")
+            assert [x["id"] for x in queue["next"]] == ["L002", "L003"]
+            assert queue["lots_left"] == 2 and "reserve_price_fen" not in queue["next"][1]
+            fresh = await next_of(await env.ws(await env.client()), "state")
+            assert [x["id"] for x in fresh["next"]] == ["L002", "L003"]
+            assert fresh["seq"] >= queue["seq"]
 
     run(go())

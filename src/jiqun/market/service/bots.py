@@ -23,7 +23,7 @@ from typing import Any
 import aiohttp
 
 COOKIE = "jiqun_session"
-SKIPPED = ('{"t":"sold"', '{"t":"withdrawn"')  # never parsed (the cost of many clients)
+SKIPPED = ('{"t":"sold"', '{"t":"withdrawn"', '{"t":"queue"')  # never parsed (many clients)
 
 
 def now_ms() -> float:

@@ -19,6 +19,7 @@ Server → client::
     {"t": "sold", "hall", "seq", "lot", "round", "price_fen", "qty", "remaining",
      "sales": [{"t": "sale", "lot", "round", "buyer", "variety", "grade", "qty", "price_fen",
                 "at"}, …]}                          once, when a stop window closes
+    {"t": "queue", "hall", "seq", "next", "lots_left"}  a lot was added among the next ones
     {"t": "withdrawn", "hall", "seq", "lot", "units", "at"}
     {"t": "closed", "hall", "seq", "at"}
     {"t": "error", "code": "bad_json" | "bad_message" | "too_big" | "binary", "id"?: …}
@@ -138,6 +139,19 @@ def hall_view(hall: str, engine: HallEngine) -> dict[str, Any]:
         "lots_left": len(following),
         # the speed and step of the next round (the auctioneer's SetClock), and the window
         "clock": {"tick_ms": s.tick_ms, "step_fen": s.step_fen, "same_stop_ms": c.same_stop_ms},
+    }
+
+
+def queue_view(hall: str, engine: HallEngine) -> dict[str, Any]:
+    """The ``queue`` message: the next lots the board shows, after a lot was added (a buyer's
+    console has no use for it; the ``state`` is for changes of the lot on the clock)."""
+    s = engine.state
+    following = [ls for ls in s.lots[s.current + 1 :] if ls.remaining > 0]
+    return {
+        "t": "queue",
+        "hall": hall,
+        "next": [lot_public(ls.lot) for ls in following[:NEXT_LOTS]],
+        "lots_left": len(following),
     }
 
 

@@ -139,7 +139,8 @@ class Applied:
     outputs: list[Output]
     due: int | None
     seq: int  # the journal's number of the input
-    view: dict[str, Any] | None  # the hall's state when the board must be sent again
+    view: dict[str, Any] | None  # the hall's state when the board must be sent again, or
+    # the ``queue`` message when only the next lots changed
     window_left: int | None  # a stop window closed: the units of its lot left after it
 
 
@@ -327,9 +328,10 @@ class MarketRunner:
             s.current != current
             or isinstance(event, STATE_INPUTS)
             or any(isinstance(o, NEW_STATE) for o in outputs)
-            or (isinstance(event, AddLot) and _shown_next(engine, event.lot.id))
         )
         view = protocol.hall_view(hall, engine) if board else None
+        if view is None and isinstance(event, AddLot) and _shown_next(engine, event.lot.id):
+            view = protocol.queue_view(hall, engine)  # only the board's next lots changed
         return Applied(outputs, next_due(engine), seq, view, window_left)
 
     def _after(self, hall: str, applied: Applied) -> None:
@@ -352,8 +354,11 @@ class MarketRunner:
                 h.window.append(message)  # told in the window's summary
             else:
                 messages.append(message)
-        if applied.view is not None:  # the whole board, last: it holds everything before it
-            messages.append(self.state_message(hall, applied.view))
+        view = applied.view
+        if view is not None and view.get("t") == "queue":
+            messages.append(view)
+        elif view is not None:  # the whole board, last: it holds everything before it
+            messages.append(self.state_message(hall, view))
         if messages:  # (results keep no seq: they are shown again after a restart)
             seq = applied.seq
             h.outbox.append(b"".join(protocol.encode({**m, "seq": seq}) for m in messages))

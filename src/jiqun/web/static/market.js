@@ -103,6 +103,8 @@
       }
       if (m.t === "withdrawn") { round = null; stopped = null; }
       if (page === "buyer") refreshMe();
+    } else if (m.t === "queue") {  // a lot was added among the next ones
+      if (state) { state.next = m.next; state.lots_left = m.lots_left; list("next", m.next, lotLine); }
     } else if (m.t === "closed") { round = null; stopped = null; set("phase", T.closed); }
   }
 
