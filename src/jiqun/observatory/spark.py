@@ -39,7 +39,6 @@ from jiqun.observatory.towns import TownDiagnosis, diagnose_reduced
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
 
-ENGINES = ("embedded", "spark")
 MASTER = "local[2]"
 _DIGITS = {"division": 2, "group": 3, "class": 4}
 
