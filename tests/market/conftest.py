@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from jiqun.market.store import migrate
-from jiqun.market.store.schema import ALL_TABLES
+from jiqun.market.store.schema import metadata
 
 ADMIN_URL = os.environ.get("JIQUN_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -60,7 +60,7 @@ def pg_url(pg_database: str) -> str:
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
-        tables = ", ".join(table.name for table in ALL_TABLES)
+        tables = ", ".join(table.name for table in metadata.sorted_tables)  # features' too
         conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
     engine.dispose()
     return pg_database
