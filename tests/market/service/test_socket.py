@@ -182,3 +182,24 @@ def test_a_lot_added_to_the_next_ones_is_told_as_the_queue(tmp_path: Path) -> No
             assert fresh["seq"] >= queue["seq"]
 
     run(go())
+
+
+def test_a_lot_added_to_a_closed_hall_is_on_the_board_at_once(tmp_path: Path) -> None:
+    async def go() -> None:
+        quick = lot("Q1", start_price_fen=209)  # 6 ticks to the reserve: lapses in 600 ms
+        async with live(f"sqlite:///{tmp_path / 'm.db'}", [quick]) as env:
+            ws = await env.ws(await env.client())
+            await next_of(ws, "state")
+            await _open(env)
+            await next_of(ws, "closed", timeout=5)  # the only lot lapsed: the queue ran dry
+            closed = await next_of(ws, "state")
+            assert closed["phase"] == "closed" and closed["lot"] is None
+            auctioneer = await env.client("AUC")
+            r = await env.post(auctioneer, f"/api/halls/{HALL}/lots", lot("L009"))
+            assert r.status == 201
+            told = await _until(ws, "state")
+            assert [m["t"] for m in told] == ["round", "state"]
+            assert told[1]["lot"]["id"] == "L009" and told[1]["phase"] == "running"
+            assert told[0]["lot"] == "L009"
+
+    run(go())

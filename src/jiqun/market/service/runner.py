@@ -167,6 +167,11 @@ def _shown_next(engine: HallEngine, lot: str) -> bool:
     return lot in following[: protocol.NEXT_LOTS]
 
 
+def _lot_on_clock(engine: HallEngine) -> str | None:
+    s = engine.state
+    return s.lots[s.current].lot.id if s.current < len(s.lots) else None
+
+
 def _rounds(engine: HallEngine) -> int:
     s = engine.state
     return s.lots[s.current].rounds if s.current < len(s.lots) else 0
@@ -319,13 +324,13 @@ class MarketRunner:
         engine = self.market.halls[hall]
         s = engine.state
         window = (s.current, _rounds(engine)) if s.phase == WINDOW else None
-        current = s.current
+        current = _lot_on_clock(engine)
         outputs = apply()
         window_left = None
         if window is not None and (s.phase != WINDOW or (s.current, _rounds(engine)) != window):
             window_left = s.lots[window[0]].remaining
         board = (
-            s.current != current
+            _lot_on_clock(engine) != current  # (a lot added to a closed hall starts at once)
             or isinstance(event, STATE_INPUTS)
             or any(isinstance(o, NEW_STATE) for o in outputs)
         )
