@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from decimal import Decimal
 from typing import Any
@@ -349,8 +350,14 @@ def trace_url(request: web.Request, code: str) -> str:
 async def trace_qr(request: web.Request) -> web.StreamResponse:
     record = await _trace_record(request)
     qr = segno.make(trace_url(request, record["trace_code"]), error="m")
-    svg = qr.svg_inline(scale=4, border=2)
-    return web.Response(text=svg, content_type="image/svg+xml")
+    return web.Response(text=qr_svg(qr), content_type="image/svg+xml")
+
+
+def qr_svg(qr: segno.QRCode) -> str:
+    """A standalone SVG document (with its namespace, so that an ``<img>`` shows it)."""
+    out = io.BytesIO()
+    qr.save(out, kind="svg", scale=4, border=2, xmldecl=False)
+    return out.getvalue().decode()
 
 
 async def api_mrl(request: web.Request) -> web.StreamResponse:
