@@ -280,7 +280,8 @@ def _key_enterprises(frame: pl.DataFrame) -> dict[str, tuple[str, ...]]:
     )
     # Before sorting by name: only the flagged firms, or those whose revenue is among the
     # five largest of their cluster (ties included), can be chosen.
-    among_largest = pl.col("revenue").rank("min", descending=True).over(CLUSTER) <= KEY_FALLBACK
+    fifth = pl.col("revenue").top_k(KEY_FALLBACK).min().over(CLUSTER)  # top_k: no full sort
+    among_largest = pl.col("revenue") >= fifth
     ranked = clustered.filter(
         pl.col("key_enterprise").fill_null(False)
         | (~pl.col("_any_flag") & (among_largest | pl.col("revenue").is_null()))
