@@ -228,3 +228,43 @@ def test_every_page_answers_in_both_languages(sqlite_url: str) -> None:
                     assert other in html, (path, lang)
 
     run(go())
+
+
+def test_a_protected_page_sends_to_the_login_in_its_language_and_back(sqlite_url: str) -> None:
+    async def go() -> None:
+        async with live(sqlite_url) as env:
+            anon = await env.client()
+            for path in (
+                "/cashier?lang=en",
+                "/supplier?lang=en",
+                "/admin?lang=en",
+                "/inspector?lang=en",
+                f"/auctioneer?hall={HALL}&lang=en",
+                "/voice?lang=en",
+                "/sealed?lang=en",
+            ):
+                r = await anon.get(path, allow_redirects=False)
+                assert r.status in (302, 303), path
+                target = urlsplit(r.headers["Location"])
+                query = parse_qs(target.query)
+                assert target.path == "/login" and query["lang"] == ["en"], path
+                assert query["next"] == [path], path
+            r = await anon.get("/cashier", allow_redirects=False)
+            assert parse_qs(urlsplit(r.headers["Location"]).query) == {"next": ["/cashier"]}
+            # after logging in, only a path on this site
+            await env.service.add_user("CASH2", "cashier", PASSWORD)
+            for target, lands in (
+                ("/cashier?lang=en", "/cashier?lang=en"),
+                ("//evil.example/x", "/buyer"),
+                ("/\\evil.example/x", "/buyer"),
+                ("https://evil.example/", "/buyer"),
+            ):
+                page = await anon.get("/login")
+                token = re.search(r'name="csrf" value="([^"]+)"', await page.text())
+                form = {"user": "CASH2", "password": PASSWORD, "next": target}
+                if token:
+                    form["csrf"] = token[1]
+                r = await anon.post("/login", data=form, allow_redirects=False)
+                assert r.status == 303 and r.headers["Location"] == lands, target
+
+    run(go())

@@ -28,6 +28,7 @@ from jiqun.market.service.app import (
     Refused,
     json_body,
     lang_of,
+    login_redirect,
     page,
     require,
     service_of,
@@ -176,7 +177,7 @@ async def form_record(request: web.Request) -> web.StreamResponse:
     """The inspector page's forms (urlencoded, CSRF field checked by the middleware)."""
     session = session_of(request)
     if session is None:
-        raise web.HTTPSeeOther("/login?next=/inspector")
+        raise login_redirect(request)
     form = await request.post()
     lot_id, kind = str(form.get("lot", "")), request.match_info["kind"]
     if kind not in ("rapid", "lab"):
@@ -214,7 +215,7 @@ async def api_lots(request: web.Request) -> web.StreamResponse:
 async def inspector_page(request: web.Request) -> web.StreamResponse:
     session = session_of(request)
     if session is None:
-        raise web.HTTPSeeOther("/login?next=/inspector")
+        raise login_redirect(request)
     return await _inspector(request)
 
 

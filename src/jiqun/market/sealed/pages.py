@@ -34,6 +34,7 @@ from jiqun.market.service.app import (
     Refused,
     json_body,
     lang_of,
+    login_redirect,
     page,
     require,
     service_of,
@@ -130,7 +131,7 @@ async def _call(request: web.Request, fn: Any) -> Any:
 
 def _login_first(request: web.Request) -> None:
     if session_of(request) is None:
-        raise web.HTTPFound("/login?" + urlencode({"next": str(request.rel_url)}))
+        raise login_redirect(request)
 
 
 _YUAN = re.compile(r"(\d{1,13})(?:\.(\d{1,2}))?")

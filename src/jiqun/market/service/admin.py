@@ -28,6 +28,7 @@ from jiqun.market.service.app import (
     Handler,
     Refused,
     json_body,
+    login_redirect,
     page,
     require,
     service_of,
@@ -272,7 +273,7 @@ async def api_fees(request: web.Request) -> web.StreamResponse:
 async def admin_page(request: web.Request) -> web.StreamResponse:
     session = session_of(request)
     if session is None:
-        raise web.HTTPFound("/login?next=/admin")
+        raise login_redirect(request)
     if session.role != "admin":
         raise web.HTTPForbidden()
     return page(request, "admin.html", words=WORDS, roles=users.ROLES)

@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import jinja2
 from aiohttp import WSCloseCode, WSMsgType, web
@@ -261,9 +262,24 @@ async def login_page(request: web.Request) -> web.StreamResponse:
 
 
 def _next(value: object) -> str:
-    if isinstance(value, str) and value.startswith("/") and not value.startswith("//"):
+    """Where to go after logging in: a path on this site only (never ``//host`` or ``/\\host``,
+    which browsers take for another site)."""
+    if (
+        isinstance(value, str)
+        and value.startswith("/")
+        and not value.startswith(("//", "/\\"))
+        and "\\" not in value
+    ):
         return value
     return "/buyer"
+
+
+def login_redirect(request: web.Request) -> web.HTTPException:
+    """To the login page, in this page's language, and back to this page afterwards."""
+    query = {"next": str(request.rel_url)}
+    if "lang" in request.query:
+        query["lang"] = lang_of(request)
+    return web.HTTPFound("/login?" + urlencode(query))
 
 
 async def login_form(request: web.Request) -> web.StreamResponse:
@@ -484,8 +500,6 @@ async def index(request: web.Request) -> web.StreamResponse:
     """The home page: the market's halls with their boards, the public pages, a trace-code
     lookup (``?trace=CODE`` goes to ``/trace/CODE``) and, for a logged-in user, the consoles of
     his role (the links are in nav.html; each console checks the role again)."""
-    from urllib.parse import quote  # here: this edit stays inside the handler
-
     lang = lang_of(request)
     code = request.query.get("trace")
     if code is not None and code.strip():

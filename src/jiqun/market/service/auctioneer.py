@@ -35,6 +35,7 @@ from jiqun.market.service.app import (
     Refused,
     error,
     json_body,
+    login_redirect,
     page,
     require,
     service_of,
@@ -221,7 +222,7 @@ async def api_reorder(request: web.Request) -> web.StreamResponse:
 async def auctioneer_page(request: web.Request) -> web.StreamResponse:
     session = session_of(request)
     if session is None:
-        raise web.HTTPFound(f"/login?next={request.path_qs}")
+        raise login_redirect(request)
     if session.role not in ("auctioneer", "admin"):
         raise web.HTTPForbidden()
     service = service_of(request.app)

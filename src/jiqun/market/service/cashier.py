@@ -26,6 +26,7 @@ from jiqun.market.service.app import (
     error,
     json_body,
     lang_of,
+    login_redirect,
     page,
     require,
     service_of,
@@ -231,7 +232,7 @@ def _when(at_ms: int) -> str:
 
 async def receipt_page(request: web.Request) -> web.StreamResponse:
     if session_of(request) is None:
-        raise web.HTTPFound(f"/login?next={request.path}")
+        raise login_redirect(request)
     try:
         receipt = await _receipt(request)
     except Refused as e:
@@ -253,7 +254,7 @@ async def receipt_page(request: web.Request) -> web.StreamResponse:
 async def cashier_page(request: web.Request) -> web.StreamResponse:
     session = session_of(request)
     if session is None:
-        raise web.HTTPFound("/login?next=/cashier")
+        raise login_redirect(request)
     if session.role not in ("cashier", "admin"):
         raise web.HTTPForbidden()
     return page(request, "cashier.html", words=WORDS)

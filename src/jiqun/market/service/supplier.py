@@ -24,6 +24,7 @@ from jiqun.market.service.app import (
     Handler,
     Refused,
     json_body,
+    login_redirect,
     page,
     require,
     service_of,
@@ -155,7 +156,7 @@ async def api_my_lots(request: web.Request) -> web.StreamResponse:
 async def supplier_page(request: web.Request) -> web.StreamResponse:
     session = session_of(request)
     if session is None:
-        raise web.HTTPFound("/login?next=/supplier")
+        raise login_redirect(request)
     if session.role != "supplier":
         raise web.HTTPForbidden()
     halls = sorted(service_of(request.app).market.configs)

@@ -18,7 +18,15 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from jiqun.i18n import Lang
-from jiqun.market.service.app import Handler, lang_of, page, require, service_of, session_of
+from jiqun.market.service.app import (
+    Handler,
+    lang_of,
+    login_redirect,
+    page,
+    require,
+    service_of,
+    session_of,
+)
 from jiqun.market.voice import speech
 from jiqun.market.voice.answer import Answer
 from jiqun.market.voice.lookup import ask, spoken
@@ -74,7 +82,7 @@ def _bad_question(e: UserError, lang: Lang) -> web.Response:
 
 async def voice_page(request: web.Request) -> web.StreamResponse:
     if session_of(request) is None:
-        raise web.HTTPFound("/login?" + urlencode({"next": str(request.rel_url)}))
+        raise login_redirect(request)
     lang = _lang(request)
     question = _question(request)
     context: dict[str, Any] = {"question": question, "sentence": None, "problem": None}
