@@ -213,7 +213,7 @@ def test_inspector_page_and_forms(sqlite_url: str) -> None:
             r = await qc.post("/inspector/rapid", data={"lot": "L020", "inhibition": "1"})
             assert r.status == 403  # no CSRF token
             r = await (await env.client()).get("/inspector", allow_redirects=False)
-            assert r.status == 302 and r.headers["Location"] == "/login?next=%2Finspector"
+            assert r.status == 302 and r.headers["Location"] == "/login?next=/inspector"
 
     run(go())
 
