@@ -201,6 +201,11 @@ async def _consoles(tmp_path: Path) -> None:
                 b01 = admin.locator("#users tr", has_text="B01")
                 await b01.locator("[data-suspend]").click()
                 await expect(b01).to_contain_text("已暂停")
+                # … and gives him a daily limit of 800元 (the page asks in a prompt)
+                admin.once("dialog", lambda dialog: asyncio.ensure_future(dialog.accept("800")))
+                await b01.locator("[data-limit]").click()
+                await expect(b01).to_contain_text("800.00")
+                assert service.market.accounts.members["B01"].daily_limit_fen == 80_000
 
                 # the cashier takes 1,234.50元 and prints its receipt
                 cashier = await _login(browser, url, "CASH", "/cashier")

@@ -87,6 +87,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "add_user": ("新增用户", "Add a user"),
     "suspend": ("暂停", "Suspend"),
     "reinstate": ("恢复", "Reinstate"),
+    "set_limit": ("修改限额", "Change limit"),
+    "limit_prompt": ("每日限额（元），留空为不限：", "Daily limit in yuan (empty: no limit):"),
     "disable": ("停用", "Disable"),
     "enable": ("启用", "Enable"),
     "fees": ("费率", "Fees"),

@@ -243,6 +243,7 @@
         const m = u.member, status = u.disabled ? T.disabled : m && m.suspended ? T.suspended : T.active;
         let act = u.role === "admin" ? "" : `<button data-disable="${esc(u.id)}" data-value="${!u.disabled}">${u.disabled ? T.enable : T.disable}</button>`;
         if (m) act += ` <button data-suspend="${esc(u.id)}" data-value="${!m.suspended}">${m.suspended ? T.reinstate : T.suspend}</button>`;
+        if (m && u.role === "buyer") act += ` <button data-limit="${esc(u.id)}">${T.set_limit}</button>`;
         return [esc(u.id), esc(u.name), esc(T[u.role] || u.role), m ? `<span class="num">${yuan(m.balance_fen)}</span>` : "",
           m && m.daily_limit_fen !== null ? yuan(m.daily_limit_fen) : "—", status, act];
       });
@@ -257,8 +258,15 @@
     }
     $("users").addEventListener("click", async (e) => {
       const s = e.target.closest("[data-suspend]"), d = e.target.closest("[data-disable]");
+      const l = e.target.closest("[data-limit]");
       let done = null;
-      if (s) done = await post(`/api/admin/members/${encodeURIComponent(s.dataset.suspend)}/suspension`, { suspended: s.dataset.value === "true" });
+      if (l) {
+        const text = window.prompt(T.limit_prompt, "");
+        if (text === null) return;  // cancelled
+        const limit = text.trim() ? fen(text.trim()) : null;
+        if (text.trim() && limit === null) { say(`${T.error}: ${T.daily_limit}`, true); return; }
+        done = await post(`/api/admin/members/${encodeURIComponent(l.dataset.limit)}/daily-limit`, { daily_limit_fen: limit });
+      } else if (s) done = await post(`/api/admin/members/${encodeURIComponent(s.dataset.suspend)}/suspension`, { suspended: s.dataset.value === "true" });
       else if (d) done = await post(`/api/admin/users/${encodeURIComponent(d.dataset.disable)}/disabled`, { disabled: d.dataset.value === "true" });
       if (done) { say(T.ok); await refresh(); }
     });
