@@ -16,8 +16,11 @@ scenarios (:mod:`jiqun.market.scenario`), never as a traceback. Fields the engin
 rulebook's rejection of that bid, not a malformed file; its ``at_ms`` must be an integer ≥ 0.
 
 What a schema cannot say is checked too: unique member and item ids, ``market:revenue`` is not
-a member id, every seller is a known supplier, ``opens_ms < closes_ms``. A supplier may carry
-a deposit (his balance starts there; he can never bid).
+a member id, every seller is a known member (of any role: an association's buyer may sell an
+item too; his proceeds go to his balance). A member's deposit may also be written ``deposit``
+or ``balance_fen``, and role ``seller`` means supplier. An item whose window is empty
+(``closes_ms <= opens_ms``) is legal: every bid on it is ``window_closed`` and it closes
+unsold. A supplier may carry a deposit (his balance starts there; he can never bid).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 
 from jiqun.i18n import current_lang
 from jiqun.market.core.model import Role
@@ -49,8 +52,12 @@ class _Market(_Model):
 
 class _Member(_Model):
     id: Text
-    role: Literal["buyer", "supplier"]
-    deposit_fen: NonNegative = 0
+    # "seller" is read as supplier: the items' field is called seller.
+    role: Literal["buyer", "supplier", "seller"]
+    # The clock scenarios' name (M3), or a plain "deposit"/"balance_fen".
+    deposit_fen: NonNegative = Field(
+        default=0, validation_alias=AliasChoices("deposit_fen", "deposit", "balance_fen")
+    )
 
 
 class _Item(_Model):
@@ -75,10 +82,12 @@ class _Scenario(_Model):
     bids: list[_Bid] = []
 
 
+_ROLES = {"buyer": Role.BUYER, "supplier": Role.SUPPLIER, "seller": Role.SUPPLIER}
+
 # Reasons this file's fields add to (or say differently from) the clock scenario's.
 _ZH = {
     "less_than_equal": "不能大于 10000（100 %）",
-    "literal_error": "应为 buyer 或 supplier",
+    "literal_error": "应为 buyer 或 supplier（或 seller）",
 }
 
 
@@ -90,7 +99,7 @@ def parse_auction(data: object, source: str = "scenario") -> Auction:
         raise validation_error(source, e, _ZH) from None
     auction = Auction(
         seller_commission_bps=model.market.seller_commission_bps,
-        members=tuple(Member(m.id, Role(m.role), m.deposit_fen) for m in model.members),
+        members=tuple(Member(m.id, _ROLES[m.role], m.deposit_fen) for m in model.members),
         items=tuple(
             Item(i.id, i.seller, i.reserve_fen, i.opens_ms, i.closes_ms) for i in model.items
         ),
@@ -128,24 +137,6 @@ def _check_facts(auction: Auction, source: str) -> None:
                 (
                     f"items[{i}].seller",
                     f"未知的会员 {item.seller}" if zh else f"unknown member {item.seller}",
-                )
-            )
-        elif role is not Role.SUPPLIER:
-            problems.append(
-                (
-                    f"items[{i}].seller",
-                    f"{item.seller} 不是供货方（supplier）"
-                    if zh
-                    else f"{item.seller} is not a supplier",
-                )
-            )
-        if item.closes_ms <= item.opens_ms:
-            problems.append(
-                (
-                    f"items[{i}].closes_ms",
-                    f"截止时间 {item.closes_ms} 应晚于开始时间 {item.opens_ms}"
-                    if zh
-                    else f"{item.closes_ms} must be after opens_ms {item.opens_ms}",
                 )
             )
     if problems:
