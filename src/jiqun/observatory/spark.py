@@ -19,6 +19,7 @@ PySpark is an optional extra (``pip install 'jiqun[spark]'``; it needs Java 17 o
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,7 +40,7 @@ from jiqun.observatory.towns import TownDiagnosis, diagnose_reduced
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
 
-MASTER = "local[2]"
+MASTER = os.environ.get("JIQUN_SPARK_MASTER", "local[2]")  # e.g. spark://host:7077
 _DIGITS = {"division": 2, "group": 3, "class": 4}
 
 
