@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from jiqun.observatory.clusters import ClusterDefinitions, default_definitions
@@ -52,6 +54,31 @@ def tidy(value: float | int | None) -> Number:
         return 0
     rounded = round(float(value), 4)
     return int(rounded) if rounded.is_integer() else rounded
+
+
+def tidy_many(values: npt.NDArray[np.float64]) -> list[Number]:
+    """:func:`tidy` of every value of a float array, the same Python numbers, vectorised.
+
+    ``round(v, 4)`` is the double nearest to the decimal k / 10⁴, k the exact value of
+    v·10⁴ rounded to the nearest integer. numpy's ``rint(v * 1e4)`` is that k unless the
+    product is within its rounding error of a half (or too large to hold k exactly); and
+    k / 1e4, one correctly rounded IEEE division of two exact doubles, is then that nearest
+    double. The few values near a half (and NaN, ±inf) go through :func:`tidy` itself.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    with np.errstate(invalid="ignore", over="ignore"):
+        p = v * 1e4
+        k = np.rint(p)
+        near_half = np.abs(np.abs(p - np.trunc(p)) - 0.5) <= np.abs(p) * 1e-15 + 1e-9
+        unsafe = near_half | ~(np.abs(p) < 2.0**52)
+        whole = (k % 1e4) == 0
+    floats = (k / 1e4).tolist()
+    out: list[Number] = floats
+    for j in np.flatnonzero(whole & ~unsafe).tolist():
+        out[j] = int(floats[j])
+    for j in np.flatnonzero(unsafe).tolist():
+        out[j] = tidy(float(v[j]))
+    return out
 
 
 @dataclass(frozen=True)

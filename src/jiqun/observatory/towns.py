@@ -21,12 +21,14 @@ GB/T 4754 division, group, class), with the indicators of :mod:`jiqun.observator
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 import xlsxwriter
 
@@ -46,7 +48,7 @@ from jiqun.observatory.plan import (
     text_grid,
 )
 from jiqun.observatory.register import Register
-from jiqun.observatory.stats import Number, chosen_year, tidy
+from jiqun.observatory.stats import Number, chosen_year, tidy, tidy_many
 
 # GB/T 4754-2017 divisions (门类 A–T, 两位数的大类): (short Chinese name as the survey speaks,
 # official name, short English name). The short names follow the seed where it names the
@@ -628,25 +630,50 @@ def diagnose_reduced(
         r: _float(e)
         for r, e in ind.hhi(x, of="region").select(ind.REGION, "effective_number").iter_rows()
     }
-    # One pass over the rows (sorted by town, then value): a group-by per town costs a query
-    # per town, seconds for thousands of towns.
-    cells: dict[str, list[TownIndustry]] = {}
-    values: dict[str, list[float]] = {}
-    columns = lq.select(ind.REGION, ind.INDUSTRY, ind.VALUE, "region_share", "lq")
-    for region, i, v, share, q in columns.iter_rows():
-        values.setdefault(region, []).append(v)
-        rows = cells.setdefault(region, [])
-        if v > 0:
-            rows.append(TownIndustry(i, tidy(v), _float(share), _float(q)))
-    towns: list[Town] = []
-    for region, rows in cells.items():
-        leading = tuple(
-            r.industry
-            for r in rows
-            if r.lq is not None and r.share is not None and r.lq >= min_lq and r.share >= min_share
+    # One pass over the rows (sorted by town, then value), column by column: a group-by per
+    # town costs a query per town, and a Python object per cell costs seconds at a million
+    # cells, so the values are tidied and the leading flags computed vectorised first.
+    columns = lq.select(
+        ind.REGION,
+        ind.INDUSTRY,
+        ind.VALUE,
+        "region_share",
+        "lq",
+        (pl.col(ind.VALUE) > 0).alias("_present"),
+        (
+            pl.col("lq").is_not_null()
+            & pl.col("region_share").is_not_null()
+            & ~pl.col("lq").is_nan()  # polars orders NaN above every number, Python does not
+            & ~pl.col("region_share").is_nan()
+            & (pl.col("lq") >= min_lq)
+            & (pl.col("region_share") >= min_share)
+        ).alias("_leading"),
+    )
+    run = columns.select(pl.col(ind.REGION).rle_id())[ind.REGION].to_numpy()
+    starts = np.flatnonzero(np.diff(run, prepend=-1))
+    ends = [*starts[1:].tolist(), columns.height]
+    regions = columns[ind.REGION].gather(starts).to_list()
+    # before[k]: how many cells with activity come before row k (the rows of ``made``)
+    before = np.concatenate([[0], np.cumsum(columns["_present"].to_numpy())]).tolist()
+    raw = columns[ind.VALUE].to_list()
+    present = columns.filter(pl.col("_present"))
+    made = list(
+        map(
+            TownIndustry,
+            present[ind.INDUSTRY].to_list(),
+            tidy_many(present[ind.VALUE].to_numpy()),
+            present["region_share"].to_list(),
+            present["lq"].to_list(),
         )
-        total = tidy(math.fsum(values[region]))  # correctly rounded: the same in any order
-        towns.append(Town(str(region), total, leading, town_hhi.get(region), tuple(rows)))
+    )
+    flags = present["_leading"].to_list()
+    towns: list[Town] = []
+    for region, start, end in zip(regions, starts.tolist(), ends, strict=True):
+        first, last = before[start], before[end]
+        rows = tuple(made[first:last])
+        leading = tuple(r.industry for r in itertools.compress(rows, flags[first:last]))
+        total = tidy(math.fsum(raw[start:end]))  # correctly rounded: the same in any order
+        towns.append(Town(str(region), total, leading, town_hhi.get(region), rows))
     towns.sort(key=lambda town: (-town.total, town.town))
 
     spread = (
