@@ -343,7 +343,13 @@ def _duplicates(typed: pl.DataFrame, found: dict[str, int]) -> list[tuple[str, p
         key_ok = pl.all_horizontal(pl.col(k).is_not_null() for k in keys)
         first = pl.col(ROW).min().over(keys)
         # Rows sharing a 64-bit hash of their keys first (cheap), the exact check on those.
-        same_hash = pl.struct(keys).hash().is_duplicated()
+        # The repeated hashes are found by sorting the hashes (a radix sort of integers): an
+        # ``is_duplicated`` hash table of tens of millions of entries is ten times slower.
+        hashes = typed.select(pl.struct(keys).hash().alias("h"))["h"].sort()
+        repeated = hashes.filter(hashes == hashes.shift(1)).unique()
+        if repeated.len() == 0:
+            continue
+        same_hash = pl.struct(keys).hash().is_in(repeated.implode())
         dups = (
             typed.filter(key_ok & same_hash)
             .filter(pl.len().over(keys) > 1)
