@@ -289,6 +289,7 @@ async def _bot_life(bot: bots.Bot, stop: asyncio.Event) -> None:
 
 def addresses(url: str) -> list[tuple[str, str]]:
     return [
+        ("首页 home", f"{url}/"),
         ("大屏 display board, hall 1", f"{url}/board/{HALL}"),
         ("买家 buyer console", f"{url}/login?next=/buyer"),
         ("工作人员 staff consoles (auctioneer, cashier, supplier, admin)", f"{url}/staff"),
