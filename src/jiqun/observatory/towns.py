@@ -21,9 +21,11 @@ GB/T 4754 division, group, class), with the indicators of :mod:`jiqun.observator
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -655,25 +657,9 @@ def diagnose_reduced(
     regions = columns[ind.REGION].gather(starts).to_list()
     # before[k]: how many cells with activity come before row k (the rows of ``made``)
     before = np.concatenate([[0], np.cumsum(columns["_present"].to_numpy())]).tolist()
-    raw = columns[ind.VALUE].to_list()
     present = columns.filter(pl.col("_present"))
-    made = list(
-        map(
-            TownIndustry,
-            present[ind.INDUSTRY].to_list(),
-            tidy_many(present[ind.VALUE].to_numpy()),
-            present["region_share"].to_list(),
-            present["lq"].to_list(),
-        )
-    )
-    flags = present["_leading"].to_list()
-    towns: list[Town] = []
-    for region, start, end in zip(regions, starts.tolist(), ends, strict=True):
-        first, last = before[start], before[end]
-        rows = tuple(made[first:last])
-        leading = tuple(r.industry for r in itertools.compress(rows, flags[first:last]))
-        total = tidy(math.fsum(raw[start:end]))  # correctly rounded: the same in any order
-        towns.append(Town(str(region), total, leading, town_hhi.get(region), rows))
+    with _no_cycle_collection():
+        towns = _town_rows(present, columns, regions, starts.tolist(), ends, before, town_hhi)
     towns.sort(key=lambda town: (-town.total, town.town))
 
     spread = (
@@ -729,6 +715,51 @@ def diagnose_reduced(
         {k: tuple(v) for k, v in nearest.items()},
         shares,
     )
+
+
+@contextlib.contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Pause the cyclic garbage collector: building a million small objects (cells that
+    hold no cycles) otherwise triggers collections that walk every object built so far."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _town_rows(
+    present: pl.DataFrame,
+    columns: pl.DataFrame,
+    regions: list[str],
+    starts: list[int],
+    ends: list[int],
+    before: list[int],
+    town_hhi: dict[str, float | None],
+) -> list[Town]:
+    """One :class:`Town` per run of rows of ``columns`` (sorted by town), its cells those of
+    ``present`` (the rows with activity; ``before[k]``: how many come before row k)."""
+    raw = columns[ind.VALUE].to_list()
+    made = list(
+        map(
+            TownIndustry,
+            present[ind.INDUSTRY].to_list(),
+            tidy_many(present[ind.VALUE].to_numpy()),
+            present["region_share"].to_list(),
+            present["lq"].to_list(),
+        )
+    )
+    flags = present["_leading"].to_list()
+    towns: list[Town] = []
+    for region, start, end in zip(regions, starts, ends, strict=True):
+        first, last = before[start], before[end]
+        rows = tuple(made[first:last])
+        leading = tuple(r.industry for r in itertools.compress(rows, flags[first:last]))
+        total = tidy(math.fsum(raw[start:end]))  # correctly rounded: the same in any order
+        towns.append(Town(str(region), total, leading, town_hhi.get(region), rows))
+    return towns
 
 
 class _NoActivity(UserError):
