@@ -171,19 +171,55 @@ def reduce(
     :func:`firm_table`)."""
     frame, industry = _placed(register, level, definitions)
     units, scale = measure_units(measure)
-    firms = (
-        frame.lazy()
-        .filter(pl.col("year") == chosen_year(register, year))
-        .select(pl.col("town").alias(REGION), industry.alias(INDUSTRY), units.alias("units"))
-        .drop_nulls([REGION, INDUSTRY])
-    )
-    cells = firms.group_by(REGION, INDUSTRY).agg(pl.len().alias("firms"), pl.col("units").sum())
     wide = pl.col("units").cast(pl.Int128)
-    industries = firms.group_by(INDUSTRY).agg(
-        pl.len().alias("firms"), pl.col("units").sum(), (wide * wide).sum().alias("squares")
-    )
+    if level == "cluster":
+        firms = (
+            frame.lazy()
+            .filter(pl.col("year") == chosen_year(register, year))
+            .select(pl.col("town").alias(REGION), industry.alias(INDUSTRY), units.alias("units"))
+            .drop_nulls([REGION, INDUSTRY])
+        )
+        cells = firms.group_by(REGION, INDUSTRY).agg(pl.len().alias("firms"), pl.col("units").sum())
+        industries = firms.group_by(INDUSTRY).agg(
+            pl.len().alias("firms"), pl.col("units").sum(), (wide * wide).sum().alias("squares")
+        )
+    else:
+        # Sums per town × full code first (the register's own strings: a few hundred codes),
+        # then per code prefix over those few groups: exact integer sums, so the same as
+        # grouping every firm by its prefix, and much faster than hashing millions of prefixes.
+        prefix = code_prefix(pl.col(_CODE), _DIGITS[level])
+        firms = (
+            frame.lazy()
+            .filter(pl.col("year") == chosen_year(register, year))
+            .select(
+                pl.col("town").alias(REGION),
+                pl.col("industry_code").alias(_CODE),
+                units.alias("units"),
+            )
+            .drop_nulls([REGION])
+        )
+        by_code = firms.group_by(REGION, _CODE).agg(pl.len().alias("firms"), pl.col("units").sum())
+        cells = (
+            by_code.with_columns(prefix.alias(INDUSTRY))
+            .drop_nulls([INDUSTRY])
+            .group_by(REGION, INDUSTRY)
+            .agg(pl.col("firms").sum(), pl.col("units").sum())
+        )
+        industries = (
+            firms.group_by(_CODE)
+            .agg(
+                pl.len().alias("firms"), pl.col("units").sum(), (wide * wide).sum().alias("squares")
+            )
+            .with_columns(prefix.alias(INDUSTRY))
+            .drop_nulls([INDUSTRY])
+            .group_by(INDUSTRY)
+            .agg(pl.col("firms").sum(), pl.col("units").sum(), pl.col("squares").sum())
+        )
     cells_frame, industries_frame = pl.collect_all([cells, industries])
     return Reduced.from_units(cells_frame, industries_frame, scale)
+
+
+_CODE = "_code"
 
 
 def _placed(
@@ -195,8 +231,12 @@ def _placed(
     if "industry_code" not in register.present:
         raise NoIndustryCodes(register.source, level)
     digits = _DIGITS[level]
-    code = pl.col("industry_code")
-    return register.frame, pl.when(code.str.len_chars() >= digits).then(code.str.slice(0, digits))
+    return register.frame, code_prefix(pl.col("industry_code"), digits)
+
+
+def code_prefix(code: pl.Expr, digits: int) -> pl.Expr:
+    """The first ``digits`` digits of a GB/T 4754 code; null when the code is shorter."""
+    return pl.when(code.str.len_chars() >= digits).then(code.str.slice(0, digits))
 
 
 def activity_table(
