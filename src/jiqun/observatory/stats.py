@@ -245,19 +245,31 @@ def compute(
 ) -> SurveyStats:
     """The survey's figures for ``year`` (default: the register's latest year), embedded."""
     year = chosen_year(register, year)
-    frame = with_clusters(register, definitions).filter(pl.col("year").is_in([year, year - 1]))
-    city_rows = {
-        r["year"]: Figures.from_row(r)
-        for r in frame.group_by("year").agg(_aggregations()).to_dicts()
-    }
-    grouped = (
-        frame.filter(pl.col(CLUSTER).is_not_null()).group_by("year", CLUSTER).agg(_aggregations())
+    # Lazily: the sums read only the columns they need (no copy of the whole register), and
+    # the key enterprises only the year's clustered firms.
+    frame = with_clusters(register, definitions).lazy()
+    row = [c for c in _ROW if c in register.frame.columns]
+    two_years = frame.filter(pl.col("year").is_in([year, year - 1]))
+    city, grouped, candidates = pl.collect_all(
+        [
+            two_years.group_by("year").agg(_aggregations()),
+            two_years.filter(pl.col(CLUSTER).is_not_null())
+            .group_by("year", CLUSTER)
+            .agg(_aggregations()),
+            frame.filter((pl.col("year") == year) & pl.col(CLUSTER).is_not_null()).select(
+                CLUSTER, "key_enterprise", "revenue", "name", *row
+            ),
+        ]
     )
+    city_rows = {r["year"]: Figures.from_row(r) for r in city.to_dicts()}
     by_cluster: dict[tuple[int, str], Figures] = {
         (r["year"], r[CLUSTER]): Figures.from_row(r) for r in grouped.to_dicts()
     }
-    keys = _key_enterprises(frame.filter(pl.col("year") == year))
+    keys = _key_enterprises(candidates)
     return assemble(register, year, definitions, Sums(city_rows, by_cluster, keys))
+
+
+_ROW = ["_row"]  # the register's row numbers, if it has them: key enterprises' last tie-break
 
 
 def assemble(
