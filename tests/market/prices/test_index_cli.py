@@ -220,3 +220,26 @@ def test_chinese_headers(tmp_path: Path) -> None:
     )  # fmt: skip
     assert code == 0, err
     assert json.loads(out)["days"][1]["total"] == pytest.approx(120.0)
+
+
+def test_a_zero_row_counts_in_the_days_sums(tmp_path: Path) -> None:
+    """u = Σ amount / Σ kg (the definition): a row of 0 fen beside a priced row on the same day
+    lowers the day's unit value instead of being refused."""
+    text = (
+        HEADER
+        + "2026-01-01,黄瓜,瓜菜,一级,1000,1000\n"  # base: 1000 fen / 1 kg
+        + "2026-01-02,黄瓜,瓜菜,一级,1000,0\n"
+        + "2026-01-02,黄瓜,瓜菜,一级,1000,3000\n"  # day: 3000 fen / 2 kg = 1500
+    )
+    code, out, err = run(
+        "market",
+        "index",
+        str(write(tmp_path, text)),
+        "--base-from",
+        "2026-01-01",
+        "--base-to",
+        "2026-01-01",
+    )
+    assert code == 0, err
+    day = json.loads(out)["days"][1]
+    assert day["date"] == "2026-01-02" and day["total"] == pytest.approx(150.0)

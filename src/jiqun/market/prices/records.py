@@ -172,6 +172,7 @@ def parse_rows(text: str, name: str) -> list[PriceRow]:
     rows: list[PriceRow] = []
     problems: list[Problem] = []
     category_of: dict[str, tuple[str, int]] = {}  # variety → (category, first row)
+    numbers: list[int] = []  # each row's number in the file
     for number, raw in enumerate(reader, start=2):
         if not any(cell.strip() for cell in raw):
             continue  # a blank line is no record
@@ -180,9 +181,51 @@ def parse_rows(text: str, name: str) -> list[PriceRow]:
         problems += found
         if row is not None:
             rows.append(row)
+            numbers.append(number)
+    problems += _priceless(name, rows, numbers)
     if problems:
         raise RecordsError(problems)
     return rows
+
+
+def _priceless(name: str, rows: list[PriceRow], numbers: list[int]) -> list[Problem]:
+    """A day's trading of a variety × grade must have a price: its summed volume and amount
+    both above 0, or both 0 (no trade; the date still counts). The definition works on the
+    sums (u = Σ amount / Σ kg), so a single row of 0 g or 0 fen is fine when the day's sums
+    are not; a sum that gives no price names the key's last row."""
+    sums: dict[tuple[date, str, str], list[int]] = {}
+    for row, number in zip(rows, numbers, strict=True):
+        key = (row.date, row.variety, row.grade)
+        total = sums.setdefault(key, [0, 0, number])
+        total[0] += row.volume_g
+        total[1] += row.amount_fen
+        total[2] = number
+    problems = []
+    for (day, variety, grade), (volume, amount, number) in sums.items():
+        what = f"{day} {variety} {grade}"
+        if volume == 0 and amount > 0:
+            problems.append(
+                Problem(
+                    name,
+                    number,
+                    "volume_g",
+                    "0",
+                    f"{what} 当日成交量合计为 0 而成交额为 {amount} 分：没有价格",
+                    f"{what}: the day's volume is 0 but its amount is {amount} fen: no price",
+                )
+            )
+        elif amount == 0 and volume > 0:
+            problems.append(
+                Problem(
+                    name,
+                    number,
+                    "amount_fen",
+                    "0",
+                    f"{what} 当日成交额合计为 0 而成交量为 {volume} 克：没有价格",
+                    f"{what}: the day's amount is 0 but its volume is {volume} g: no price",
+                )
+            )
+    return problems
 
 
 def _check_row(
@@ -210,19 +253,6 @@ def _check_row(
     amount = _integer(cells["amount_fen"])
     if amount is None:
         bad("amount_fen", "不是非负整数（分）", "not a non-negative integer (fen)")
-    if volume is not None and amount is not None:
-        if volume == 0 and amount > 0:
-            bad(
-                "volume_g",
-                f"成交量为 0 而成交额为 {amount} 分：没有价格",
-                f"volume is 0 but the amount is {amount} fen: no price",
-            )
-        elif amount == 0 and volume > 0:
-            bad(
-                "amount_fen",
-                f"成交额为 0 而成交量为 {volume} 克：没有价格",
-                f"amount is 0 but the volume is {volume} g: no price",
-            )
     variety, category = cells["variety"], cells["category"]
     if variety and category:
         first = category_of.setdefault(variety, (category, number))
