@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from jiqun.observatory import credit_code, reading
@@ -304,11 +305,15 @@ def _per_value(cells: pl.Series, plan: _Plan, index: int) -> tuple[_Plan, list[p
     codes = values.to_physical()
     known = codes.is_not_null()
     positions = pl.Series(range(values.len()), dtype=pl.UInt32)
-    at = cells.to_physical().replace_strict(
-        codes.filter(known), positions.filter(known), return_dtype=pl.UInt32
-    )
-    if not known.all():  # empty cells: the results of the null value
-        at = at.fill_null(positions.filter(~known)[0])
+    # Row → position of its value, by an array indexed by category code (numpy: twice as fast
+    # as a hash lookup per row); the last slot is the null value's (empty cells).
+    known_codes = codes.filter(known).to_numpy().astype(np.int64)
+    lookup = np.zeros(int(known_codes.max(initial=-1)) + 2, dtype=np.uint32)
+    lookup[known_codes] = positions.filter(known).to_numpy()
+    if not known.all():
+        lookup[-1] = positions.filter(~known)[0]
+    physical = cells.to_physical().fill_null(len(lookup) - 1).to_numpy()
+    at = pl.Series(lookup[physical])
     spread = [results[n].gather(at) for n in names]
     checks = [
         _Check(c.index, pl.col(n), c.reason) for c, n in zip(plan.checks, names[1:], strict=True)
