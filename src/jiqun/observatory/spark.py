@@ -23,6 +23,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,11 +32,11 @@ import polars as pl
 from jiqun.i18n import Lang, current_lang
 from jiqun.observatory import indicators as ind
 from jiqun.observatory import stats as st
+from jiqun.observatory import towns
 from jiqun.observatory.clusters import ClusterDefinitions, default_definitions
 from jiqun.observatory.errors import FileProblem, UserError
-from jiqun.observatory.plan import Plan
 from jiqun.observatory.register import Register
-from jiqun.observatory.towns import TownDiagnosis, diagnose_reduced
+from jiqun.observatory.towns import TownDiagnosis
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
@@ -303,34 +304,8 @@ def _polars(frame: DataFrame) -> pl.DataFrame:
 
 
 def diagnose(
-    register: Register,
-    *,
-    year: int | None = None,
-    measure: ind.Measure = "revenue",
-    level: ind.Level = "division",
-    min_lq: float = 1.0,
-    min_share: float = 0.10,
-    definitions: ClusterDefinitions | None = None,
-    closest: int = 3,
-    plan: Plan | None = None,
-    plan_definitions: ClusterDefinitions | None = None,
-    spark: SparkSession | None = None,
+    register: Register, *, spark: SparkSession | None = None, **options: Any
 ) -> TownDiagnosis:
-    """:func:`jiqun.observatory.towns.diagnose`, the firms reduced by Spark. The planned
-    clusters' centre shares (``plan``) are per planned cluster and stay embedded."""
-    year = st.chosen_year(register, year)
-    reduced = reduce(
-        register, year=year, level=level, measure=measure, definitions=definitions, spark=spark
-    )
-    return diagnose_reduced(
-        register,
-        reduced,
-        year=year,
-        measure=measure,
-        level=level,
-        min_lq=min_lq,
-        min_share=min_share,
-        closest=closest,
-        plan=plan,
-        plan_definitions=plan_definitions,
-    )
+    """:func:`jiqun.observatory.towns.diagnose` (same ``options``), the firms reduced by Spark.
+    The planned clusters' centre shares (``plan``) are per planned cluster and stay embedded."""
+    return towns.diagnose(register, reducer=partial(reduce, spark=spark), **options)

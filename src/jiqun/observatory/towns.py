@@ -25,7 +25,7 @@ import contextlib
 import gc
 import itertools
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -589,10 +589,12 @@ def diagnose(
     closest: int = 3,
     plan: Plan | None = None,
     plan_definitions: ClusterDefinitions | None = None,
+    reducer: Callable[..., ind.Reduced] = ind.reduce,
 ) -> TownDiagnosis:
-    """The diagnosis of ``year`` (default: the latest) on ``measure`` at ``level``."""
+    """The diagnosis of ``year`` (default: the latest) on ``measure`` at ``level``; the firms
+    are summed by ``reducer`` (the embedded :func:`indicators.reduce`, or Spark's)."""
     year = chosen_year(register, year)
-    reduced = ind.reduce(register, year=year, level=level, measure=measure, definitions=definitions)
+    reduced = reducer(register, year=year, level=level, measure=measure, definitions=definitions)
     return diagnose_reduced(
         register,
         reduced,
