@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from jiqun.market.service.users import ROLES
+
 
 def _ref(name: str) -> dict[str, Any]:
     return {"$ref": f"#/components/schemas/{name}"}
@@ -14,8 +16,21 @@ def _json(schema: dict[str, Any], description: str = "OK") -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
+_INT = {"type": "integer"}
+_STR = {"type": "string"}
+
+
+def _param(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def _body(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    schema = {"type": "object", "required": required, "properties": properties}
+    return {"required": True, "content": {"application/json": {"schema": schema}}}
+
+
 ERROR = _json(_ref("Error"), "Refused: see the error code")
-HALL = [{"name": "hall", "in": "path", "required": True, "schema": {"type": "string"}}]
+HALL = [_param("hall")]
 CSRF: list[dict[str, list[str]]] = [{"csrf": []}]
 STATE_CHANGING = {"401": ERROR, "403": ERROR, "400": ERROR}
 
@@ -113,21 +128,7 @@ DOCUMENT: dict[str, Any] = {
         "/api/login": {
             "post": {
                 "summary": "Log in; sets the session cookie and returns the CSRF token",
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["user", "password"],
-                                "properties": {
-                                    "user": {"type": "string"},
-                                    "password": {"type": "string"},
-                                },
-                            }
-                        }
-                    },
-                },
+                "requestBody": _body({"user": _STR, "password": _STR}, ["user", "password"]),
                 "responses": {
                     "200": _json(
                         {
@@ -202,21 +203,9 @@ DOCUMENT: dict[str, Any] = {
             "post": {
                 "summary": "Take a deposit into a buyer's one-card wallet (cashier)",
                 "security": CSRF,
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["member", "amount_fen"],
-                                "properties": {
-                                    "member": {"type": "string"},
-                                    "amount_fen": {"type": "integer"},
-                                },
-                            }
-                        }
-                    },
-                },
+                "requestBody": _body(
+                    {"member": _STR, "amount_fen": _INT}, ["member", "amount_fen"]
+                ),
                 "responses": {
                     "200": _json(
                         {
@@ -235,33 +224,15 @@ DOCUMENT: dict[str, Any] = {
             "post": {
                 "summary": "Add a login: member (buyer, supplier) or staff (administrator)",
                 "security": CSRF,
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["user", "role", "password"],
-                                "properties": {
-                                    "user": {"type": "string"},
-                                    "role": {
-                                        "type": "string",
-                                        "enum": [
-                                            "buyer",
-                                            "supplier",
-                                            "auctioneer",
-                                            "inspector",
-                                            "cashier",
-                                            "admin",
-                                        ],
-                                    },
-                                    "password": {"type": "string", "minLength": 8},
-                                    "name": {"type": "string"},
-                                },
-                            }
-                        }
+                "requestBody": _body(
+                    {
+                        "user": _STR,
+                        "role": {"type": "string", "enum": list(ROLES)},
+                        "password": {"type": "string", "minLength": 8},
+                        "name": _STR,
                     },
-                },
+                    ["user", "role", "password"],
+                ),
                 "responses": {
                     "201": _json({"type": "object"}),
                     "409": ERROR,
@@ -296,15 +267,6 @@ IDEMPOTENCY_KEY: dict[str, Any] = {
 }
 
 
-def _param(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-
-
-def _body(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
-    schema = {"type": "object", "required": required, "properties": properties}
-    return {"required": True, "content": {"application/json": {"schema": schema}}}
-
-
 def _get(summary: str, *params: dict[str, Any]) -> dict[str, Any]:
     return {
         "get": {
@@ -332,8 +294,6 @@ def _post(
     return {"post": op}
 
 
-_INT = {"type": "integer"}
-_STR = {"type": "string"}
 _CASH = _body({"member": _STR, "amount_fen": _INT, "request_id": _STR}, ["member", "amount_fen"])
 
 STAFF_PATHS: dict[str, Any] = {
