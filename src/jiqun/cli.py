@@ -21,7 +21,6 @@ from jiqun.market.prices import commands as prices_commands
 from jiqun.market.quality import commands as quality_commands
 from jiqun.market.sealed import commands as sealed_commands
 from jiqun.market.voice import commands as voice_commands
-from jiqun.observatory import report, tables
 from jiqun.observatory.clusters import ClusterDefinitions, load_definitions
 from jiqun.observatory.register import Register, load_register
 from jiqun.observatory.stats import SurveyStats, compute
@@ -142,6 +141,8 @@ def stats(
     engine: str,
 ) -> None:
     """Per-cluster statistics of one year: firms, capital, brands, revenue, shares, growth."""
+    from jiqun.observatory import tables
+
     if fmt == "xlsx" and output is None:
         raise click.UsageError("--format xlsx needs -o OUT.xlsx")
     result = _stats(register, year, clusters_file, sheet, skip_invalid, rejects, engine)
@@ -207,6 +208,7 @@ def report_command(
     """Write the survey: city overview and one section per cluster, the town diagnosis (with a
     town × industry heat map), the plan's progress (with --plan, --targets, --target-year) and
     the placement table (with --placements). Charts and PDF need a Chinese font."""
+    from jiqun.observatory import report
     from jiqun.observatory.placements import load_ledger, town_table
     from jiqun.observatory.plan import load_plan, load_targets, progress
     from jiqun.observatory.towns import diagnose
@@ -831,6 +833,7 @@ def demo(out: Path, port: int, bots: int, no_serve: bool) -> None:
     and the consoles' addresses and log-ins are printed; Ctrl-C stops it.
     """
     from jiqun.observatory import demo_register as demo_data
+    from jiqun.observatory import report, tables
 
     out.mkdir(parents=True, exist_ok=True)
     register_path = out / "zhucheng_register.xlsx"

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta, timezone
+from typing import TYPE_CHECKING
 
 from jiqun.i18n import Lang, current_lang
 from jiqun.market.core.money import yuan
-from jiqun.market.ledger import Reconciliation, Statement
 from jiqun.observatory.errors import UserError
+
+if TYPE_CHECKING:  # the ledger (SQLAlchemy) only for the types: every command imports this
+    from jiqun.market.ledger import Reconciliation, Statement
 
 CST = timezone(timedelta(hours=8), "CST")
 UNIX_2000_MS = 946_684_800_000
