@@ -20,8 +20,6 @@ from jiqun.cli import main
 from jiqun.observatory import demo_register, spark, stats, towns
 from jiqun.observatory.register import Register, load_register
 
-pytest.importorskip("pyspark")
-
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
