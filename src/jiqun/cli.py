@@ -771,12 +771,11 @@ def loadtest(buyers: int, duration: float, url: str | None, hall: str, as_json: 
     server nothing needs preparing: buyers, deposits and lots are set up through the API with
     the demo's staff log-ins.
     """
-    import asyncio
-
+    from jiqun import aio
     from jiqun.market.service import loadtest as lt
 
     try:
-        result = asyncio.run(lt.main(url, buyers, duration, hall))
+        result = aio.run(lt.main(url, buyers, duration, hall))
     except (lt.LoadTestError, OSError) as e:
         raise click.ClickException(str(e)) from None
     if as_json:
@@ -861,8 +860,7 @@ def demo(out: Path, port: int, bots: int, no_serve: bool) -> None:
 
 
 def _serve_demo(out: Path, port: int, bots: int, lang: str) -> None:
-    import asyncio
-
+    from jiqun import aio
     from jiqun.market.service import demo as live
 
     def announce(server: live.DemoServer) -> None:
@@ -877,7 +875,7 @@ def _serve_demo(out: Path, port: int, bots: int, lang: str) -> None:
         click.echo("按 Ctrl-C 停止" if zh else "Ctrl-C stops it")
 
     try:
-        asyncio.run(live.serve(out / "market", port, bot_count=bots, announce=announce))
+        aio.run(live.serve(out / "market", port, bot_count=bots, announce=announce), server=True)
     except KeyboardInterrupt:
         click.echo("已停止" if lang == "zh" else "stopped")
     except OSError as e:  # the port is taken, most often

@@ -30,6 +30,7 @@ import jinja2
 from aiohttp import WSCloseCode, WSMsgType, web
 from sqlalchemy import exc as sa_exc
 
+from jiqun import aio
 from jiqun.market.core.engine import IDLE
 from jiqun.market.core.events import (
     AddMember,
@@ -585,8 +586,8 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     # compress=False: every frame is written as built (one encoding for all subscribers)
     ws = web.WebSocketResponse(max_msg_size=protocol.MAX_MESSAGE, heartbeat=30.0, compress=False)
     await ws.prepare(request)
-    transport = request.transport
-    if not isinstance(transport, asyncio.Transport):
+    transport = request.transport  # (uvloop's transports are no asyncio.Transport subclass)
+    if transport is None or transport.is_closing():
         return ws  # the client left during the handshake
     service.sockets.add(ws)
     conn = ClientConnection(ws, transport)
@@ -814,4 +815,5 @@ def run(
     market = DurableMarket.open(db_url)
     halls = None if market.halls else {"1": (DEFAULT_CLOCK, DEFAULT_FEES)}
     app = build_app(market, key, halls=halls)
-    web.run_app(app, host=host, port=port, print=None)
+    aio.tune_for_serving()
+    web.run_app(app, host=host, port=port, print=None, loop=aio.new_loop())

@@ -29,6 +29,7 @@ from typing import Any
 from aiohttp import web
 from argon2 import PasswordHasher
 
+from jiqun import aio
 from jiqun.market.core.events import Deposit, Open
 from jiqun.market.core.model import ClockSettings, Lot, MarketSettings
 from jiqun.market.journal import DurableMarket
@@ -342,7 +343,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"ready {demo.url}", flush=True)
 
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(args.dir, args.port, bot_count=args.bots, announce=ready))
+        aio.run(serve(args.dir, args.port, bot_count=args.bots, announce=ready), server=True)
 
 
 if __name__ == "__main__":

@@ -284,7 +284,7 @@ async def run(
             is not read while thousands of others connect misses the server's heartbeat and
             is closed. Nobody presses before everyone is there."""
             bot.pressing = False
-            with contextlib.suppress(OSError, RuntimeError, aiohttp.ClientError):
+            with contextlib.suppress(*bots.CONNECT_ERRORS):
                 await bot.login()
                 await bot.connect()
                 readers.append(asyncio.ensure_future(bot.life(stop)))

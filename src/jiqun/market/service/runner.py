@@ -1,8 +1,9 @@
 """The live market's single writer: one thread submits every input, timers drive the halls.
 
 :class:`MarketRunner` owns one :class:`DurableMarket`. Every input is stamped with the server's
-time on the event loop and handed, in that order, to ONE writer thread (a single-worker
-executor), which journals, applies and commits it (LMAX: one writer, no shared mutable state).
+time on the event loop and handed, in that order, to ONE writer thread (through a C
+``queue.SimpleQueue``: no Python lock that the loop could wait on), which journals, applies and
+commits it (LMAX: one writer, no shared mutable state).
 :meth:`MarketRunner.submit` returns the outputs after the commit, and only then are the
 public ones (round started, stopped, sale, withdrawn, hall closed — never price ticks) sent to
 the hall's subscribers. Everything that reads the engines' state runs on the writer thread too
@@ -30,13 +31,12 @@ grouped), and every press is still acknowledged only after the commit that holds
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
+import queue
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Protocol, TypeVar
@@ -119,12 +119,33 @@ class _Hall:
     writing: bool = False  # a slice of jobs[0] is scheduled
 
 
-@dataclass
 class _Job:
-    hall: str
-    event: Input
-    check: Callable[[DurableMarket], None] | None
-    future: concurrent.futures.Future[Applied]
+    """One input stamped on the event loop, waiting for the writer thread (or, with ``call``
+    set, a function to run there in turn: :meth:`MarketRunner.call`)."""
+
+    __slots__ = ("call", "check", "event", "future", "hall", "reply")
+
+    def __init__(
+        self,
+        hall: str,
+        event: Input | None,
+        check: Callable[[DurableMarket], None] | None,
+        reply: Callable[[list[Output]], None] | None,
+        future: asyncio.Future[Any],
+        call: Callable[[DurableMarket], Any] | None = None,
+    ) -> None:
+        self.hall, self.event, self.check, self.reply = hall, event, check, reply
+        self.future, self.call = future, call
+
+
+_STOP = object()  # tells the writer thread to end
+
+
+@dataclass(frozen=True)
+class _Failed:
+    """A job's error, raised to whoever waits for it on the loop."""
+
+    error: BaseException
 
 
 def _batchable(job: _Job) -> bool:
@@ -185,13 +206,13 @@ class MarketRunner:
         floor = max((e.state.now for e in market.halls.values()), default=0)
         self.clock = clock or ServerClock(floor)
         self.clock.raise_floor(floor)
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jiqun-writer")
         self._halls: dict[str, _Hall] = {}
         self._started = False
         self._flush_scheduled = False
-        self._jobs: deque[_Job] = deque()  # inputs stamped, not yet committed (in order)
-        self._lock = threading.Lock()
-        self._draining = False  # a _drain is queued or running on the writer thread
+        # inputs stamped, not yet committed, in order (a C queue: no Python lock on the loop)
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
         self.timer_errors: list[BaseException] = []
 
     # ------------------------------------------------------------------ lifecycle
@@ -214,8 +235,12 @@ class MarketRunner:
                 h.task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await h.task
-        await asyncio.get_running_loop().run_in_executor(self._writer, self.market.close)
-        self._writer.shutdown(wait=True)
+        await self.call(lambda m: m.close())
+        thread = self._thread
+        if thread is not None:
+            self._queue.put(_STOP)
+            await asyncio.get_running_loop().run_in_executor(None, thread.join)
+            self._thread = None
 
     def _hall(self, hall: str) -> _Hall:
         h = self._halls.get(hall)
@@ -233,10 +258,21 @@ class MarketRunner:
     def now(self) -> int:
         return self.clock.now()
 
+    def _put(self, job: _Job) -> None:
+        """Hand a job to the writer thread (started with the first job, on this loop)."""
+        if self._thread is None:
+            self._loop = asyncio.get_running_loop()
+            self._thread = threading.Thread(
+                target=self._writer_loop, name="jiqun-writer", daemon=True
+            )
+            self._thread.start()
+        self._queue.put(job)
+
     async def call(self, fn: Callable[[DurableMarket], T]) -> T:
         """Run ``fn(market)`` on the writer thread, after every input queued before it."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._writer, fn, self.market)
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._put(_Job("", None, None, None, future, fn))
+        return await future
 
     def enqueue(
         self,
@@ -253,48 +289,12 @@ class MarketRunner:
 
         Presses and timer ticks waiting together are committed together (a group commit,
         :meth:`DurableMarket.submit_many`): a burst of presses at a stop costs a few durable
-        commits, not one each, and each is still acknowledged only after its commit."""
-        loop = asyncio.get_running_loop()
-        job = _Job(hall, make(self.clock.now()), check, concurrent.futures.Future())
-        with self._lock:
-            self._jobs.append(job)
-            start, self._draining = not self._draining, True
-        if start:
-            self._writer.submit(self._drain)
-        done = asyncio.wrap_future(job.future, loop=loop)
-        return asyncio.ensure_future(self._finish(hall, done, reply))
-
-    def _drain(self) -> None:
-        """The writer thread: commit the queued inputs, batching presses and timer ticks."""
-        while True:
-            with self._lock:
-                if not self._jobs:
-                    self._draining = False
-                    return
-                batch = [self._jobs.popleft()]
-                if _batchable(batch[0]):
-                    while self._jobs and len(batch) < BATCH and _batchable(self._jobs[0]):
-                        batch.append(self._jobs.popleft())
-            self._commit(batch)
-
-    def _commit(self, batch: list[_Job]) -> None:
-        if len(batch) == 1 and batch[0].check is not None:
-            try:
-                batch[0].check(self.market)
-            except BaseException as e:  # refused: not journaled
-                batch[0].future.set_exception(e)
-                return
-        try:
-            applied = self.market.submit_many([(j.hall, j.event) for j in batch], self._observe)
-        except BaseException as e:
-            if len(batch) == 1:
-                batch[0].future.set_exception(e)
-                return
-            for job in batch:  # nothing of the batch happened: each on its own, to find it
-                self._commit([job])
-            return
-        for job, result in zip(batch, applied, strict=True):
-            job.future.set_result(result)
+        commits, not one each, and each is still acknowledged only after its commit. The
+        writer hands a whole group back to the loop at once (one wake-up, not one per press)
+        and the loop finishes its jobs in order."""
+        future: asyncio.Future[list[Output]] = asyncio.get_running_loop().create_future()
+        self._put(_Job(hall, make(self.clock.now()), check, reply, future))
+        return future
 
     async def submit(
         self,
@@ -305,17 +305,81 @@ class MarketRunner:
         """:meth:`enqueue` and wait for the outputs."""
         return await self.enqueue(hall, make, check)
 
-    async def _finish(
-        self,
-        hall: str,
-        done: asyncio.Future[Applied],
-        reply: Callable[[list[Output]], None] | None,
-    ) -> list[Output]:
-        applied = await done
-        if reply is not None:
-            reply(applied.outputs)
-        self._after(hall, applied)
-        return applied.outputs
+    def _writer_loop(self) -> None:
+        """The writer thread: run the queued jobs in order, committing presses and timer ticks
+        that wait together in one transaction (at most ``BATCH``)."""
+        jobs = self._queue
+        carried: Any = None
+        while True:
+            job = carried if carried is not None else jobs.get()
+            carried = None
+            if job is _STOP:
+                return
+            batch = [job]
+            if _batchable(job):
+                while len(batch) < BATCH:
+                    try:
+                        more = jobs.get_nowait()
+                    except queue.Empty:
+                        break
+                    if more is not _STOP and _batchable(more):
+                        batch.append(more)
+                    else:
+                        carried = more  # the next job on its own
+                        break
+            outcomes: list[Any] = []
+            if job.call is not None:
+                try:
+                    outcomes.append(job.call(self.market))
+                except BaseException as e:
+                    outcomes.append(_Failed(e))
+            else:
+                self._commit(batch, outcomes)
+            self._hand_back(batch, outcomes)
+
+    def _commit(self, batch: list[_Job], outcomes: list[Any]) -> None:
+        """Journal, apply and commit ``batch``; one outcome per job (``Applied`` or
+        ``_Failed``) is appended to ``outcomes``."""
+        if len(batch) == 1 and batch[0].check is not None:
+            try:
+                batch[0].check(self.market)
+            except BaseException as e:  # refused: not journaled
+                outcomes.append(_Failed(e))
+                return
+        try:
+            items = [(j.hall, j.event) for j in batch if j.event is not None]
+            outcomes.extend(self.market.submit_many(items, self._observe))
+        except BaseException as e:
+            if len(batch) == 1:
+                outcomes.append(_Failed(e))
+                return
+            for job in batch:  # nothing of the batch happened: each on its own, to find it
+                self._commit([job], outcomes)
+
+    def _hand_back(self, batch: list[_Job], outcomes: list[Any]) -> None:
+        loop = self._loop
+        if loop is None:
+            return
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
+            loop.call_soon_threadsafe(self._finish, batch, outcomes)
+
+    def _finish(self, batch: list[_Job], outcomes: list[Any]) -> None:
+        """On the loop, in order: each job's reply, its broadcast, then its future."""
+        for job, outcome in zip(batch, outcomes, strict=True):
+            future = job.future
+            if isinstance(outcome, _Failed):
+                if not future.done():
+                    future.set_exception(outcome.error)
+                continue
+            if job.call is not None:
+                if not future.done():
+                    future.set_result(outcome)
+                continue
+            if job.reply is not None:
+                job.reply(outcome.outputs)
+            self._after(job.hall, outcome)
+            if not future.done():
+                future.set_result(outcome.outputs)
 
     def _observe(
         self, hall: str, event: Input, seq: int, apply: Callable[[], list[Output]]
