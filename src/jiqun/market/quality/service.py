@@ -5,6 +5,11 @@ A lot reaches a clock only when released: with a certificate at intake, or after
 test. A failing test blocks the lot (``BlockLot``, journaled: the engine refuses it from then
 on and withdraws it from the queue if it waits there) and flags its supplier.
 
+A suspended supplier (the admin's ``Suspend``, PRODUCT.md M1) registers no lots: the intake
+refuses them with ``403 supplier_suspended`` (checked on the writer thread, again when the lot
+is put on a clock), and a lot of his that passes its test while he is suspended is not put on
+a clock (his queued lots are withdrawn at the suspension: :mod:`jiqun.market.service.admin`).
+
 The quality tables are written first, then the engine input is submitted. If the server stops
 between the two, :func:`resync` (run on each test record and intake) puts the engine right:
 it blocks in the engine every lot the tables say is blocked.
@@ -60,6 +65,8 @@ async def receive(
         member = m.accounts.members.get(lot.supplier)
         if member is None or member.role is not Role.SUPPLIER:
             raise Refused(400, "unknown_supplier")
+        if member.suspended:
+            raise Refused(403, "supplier_suspended")
         if any(ls.lot.id == lot.id for ls in m.halls[hall].state.lots):
             raise Refused(409, "lot_exists")
         if lot.id in m.accounts.blocked:
@@ -73,13 +80,25 @@ async def receive(
     record = await service.runner.call(take)
     if record["status"] == intake.RELEASED:
         try:
-            outputs = await service.runner.submit(hall, lambda now: AddLot(now, lot))
+            outputs = await service.runner.submit(
+                hall, lambda now: AddLot(now, lot), partial(_not_suspended, supplier=lot.supplier)
+            )
         except EngineError:
             await service.runner.call(lambda m: _forget(m, lot.id))
             raise Refused(400, "bad_lot") from None
+        except Refused:  # suspended since the intake's check: the lot was not taken in
+            await service.runner.call(lambda m: _forget(m, lot.id))
+            raise
         if any(isinstance(o, CommandRefused) for o in outputs):
             raise Refused(409, "lot_blocked")
     return record
+
+
+def _not_suspended(m: DurableMarket, supplier: str) -> None:
+    """A runner check before a lot goes on a clock: not for a suspended supplier."""
+    member = m.accounts.members.get(supplier)
+    if member is not None and member.suspended:
+        raise Refused(403, "supplier_suspended")
 
 
 def _forget(m: DurableMarket, lot_id: str) -> None:
@@ -100,11 +119,15 @@ async def apply_action(service: Service, action: intake.Action) -> list[Any]:
     """Submit what a test record asks of the engine: release (AddLot) or block (BlockLot)."""
     lot = action.lot
     if action.kind == "add":
+        check = partial(_not_suspended, supplier=lot.supplier)
         try:
-            return await service.runner.submit(action.hall, lambda now: AddLot(now, lot))
+            return await service.runner.submit(action.hall, lambda now: AddLot(now, lot), check)
         except EngineError:
             log.exception("a released lot could not be put on its clock")
             raise Refused(409, "lot_exists") from None
+        except Refused:  # his lots do not sell while he is suspended
+            log.warning("lot %s released, not put on a clock: supplier suspended", lot.id)
+            return []
     if action.kind == "block":
         return await service.runner.submit(
             action.hall, lambda now: BlockLot(now, lot.id, action.reason)

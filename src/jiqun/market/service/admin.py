@@ -2,8 +2,13 @@
 their roles, suspension, daily purchase limits, the catalogue and the halls' fees.
 
 - A member's suspension is the engine's ``Suspend`` input (journaled; the rulebook then rejects
-  the member's presses with ``suspended``); a staff login is disabled in the users table (it
-  can no longer log in).
+  the member's presses with ``suspended``). A suspended supplier's lots do not sell: the
+  testing centre's intake refuses his new lots (``403 supplier_suspended``) and his lots still
+  queued in any hall are withdrawn with the auctioneer's journaled ``WithdrawLot`` input
+  (:func:`withdraw_queued_lots`); a lot already on the clock finishes.
+- A login is disabled in the users table (it can no longer log in) and in the service's
+  in-memory set of disabled logins, so that its existing sessions are refused at once
+  (:meth:`~jiqun.market.service.app.Service.set_disabled`).
 - A buyer's daily purchase limit is set when the buyer is added (``AddMember`` carries it) and
   changed or lifted later with the engine's ``SetDailyLimit`` input (journaled).
 - Fees and clock settings are a hall's settings, written once when the hall is created and
@@ -13,13 +18,21 @@ their roles, suspension, daily purchase limits, the catalogue and the halls' fee
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
 from aiohttp import web
 from sqlalchemy import exc as sa_exc
 
-from jiqun.market.core.events import AddMember, SetDailyLimit, Suspend
+from jiqun.market.core.engine import IDLE, WAITING, HallEngine
+from jiqun.market.core.events import (
+    AddMember,
+    CommandRefused,
+    SetDailyLimit,
+    Suspend,
+    WithdrawLot,
+)
 from jiqun.market.core.model import Member, Role
 from jiqun.market.journal import DurableMarket
 from jiqun.market.security import passwords
@@ -27,6 +40,7 @@ from jiqun.market.service import catalogue, users
 from jiqun.market.service.app import (
     Handler,
     Refused,
+    Service,
     json_body,
     login_redirect,
     page,
@@ -119,8 +133,69 @@ async def api_add_user(request: web.Request) -> web.StreamResponse:
     return await idempotent(request, session.user, data, act)
 
 
+def _queued_of(engine: HallEngine, supplier: str) -> list[str]:
+    """The supplier's lots in the hall's queue that have not reached the clock: no round
+    started, units left (the lots the engine's ``WithdrawLot`` still takes)."""
+    s = engine.state
+    first = s.current if s.phase in (IDLE, WAITING) else s.current + 1
+    return [
+        ls.lot.id
+        for ls in s.lots[first:]
+        if ls.lot.supplier == supplier and ls.rounds == 0 and ls.remaining > 0
+    ]
+
+
+class _Started(Exception):
+    """The lot reached the clock before its withdrawal was journaled."""
+
+
+async def withdraw_queued_lots(
+    service: Service, supplier: str, actor: str, request_id: str | None = None
+) -> list[dict[str, str]]:
+    """Withdraw the supplier's lots still queued (not yet on the clock) in every hall, each
+    with the journaled ``WithdrawLot`` input the auctioneer's console uses (so the board shows
+    it and a replay of the journal gives the same state). A lot already on the clock — its
+    first round started — is left to finish its current lot: its rounds go on until it is sold
+    or lapses, as the rulebook says. Returns the lots withdrawn (hall, lot)."""
+    found = await service.runner.call(
+        lambda m: [
+            (hall, lot) for hall, e in sorted(m.halls.items()) for lot in _queued_of(e, supplier)
+        ]
+    )
+    withdrawn: list[dict[str, str]] = []
+    for hall, lot in found:
+
+        def still_queued(m: DurableMarket, hall: str = hall, lot: str = lot) -> None:
+            if lot not in _queued_of(m.halls[hall], supplier):
+                raise _Started(lot)  # not journaled
+
+        try:
+            outputs = await service.runner.submit(hall, partial(WithdrawLot, lot=lot), still_queued)
+        except _Started:
+            continue
+        if any(isinstance(o, CommandRefused) for o in outputs):
+            continue  # its first round started at the input's instant: it finishes
+        detail: dict[str, Any] = {"hall": hall, "lot": lot, "reason": "supplier_suspended"}
+        if request_id is not None:
+            detail["request_id"] = request_id
+        await service.audit(actor, "hall_withdrawlot", detail)
+        withdrawn.append({"hall": hall, "lot": lot})
+    return withdrawn
+
+
 async def api_suspend(request: web.Request) -> web.StreamResponse:
-    """Suspend (``{"suspended": true}``) or reinstate a member: his presses are then refused."""
+    """Suspend (``{"suspended": true}``) or reinstate a member: his presses are then refused.
+
+    Suspending a supplier also withdraws his lots still queued in every hall
+    (:func:`withdraw_queued_lots`; the answer lists them under ``withdrawn``), and the intake
+    refuses his new lots. A lot of his already on the clock may finish its current lot.
+
+    The queued lots are withdrawn before the ``Suspend`` input and once more after it. The
+    first pass means that once ``Suspend`` is journaled his queued lots are gone, even if the
+    server dies right then (a retry of that request is answered as done, see
+    :mod:`.idempotency`, and acts no more); the second catches a lot whose registration passed
+    the intake's check while the first pass ran (from ``Suspend`` on, the intake refuses). A
+    suspension repeated for an already suspended supplier withdraws what is left, too."""
     session = require(request, "admin")
     member = request.match_info["member"]
     data = await json_body(request)
@@ -135,6 +210,11 @@ async def api_suspend(request: web.Request) -> web.StreamResponse:
 
     async def act(claim: Claim | None) -> web.Response:
         hall = await service.first_hall()
+        key = None if claim is None else claim.key
+        withdrawn = []
+        if suspended:
+            await service.runner.call(known)
+            withdrawn += await withdraw_queued_lots(service, member, session.user, key)
         await submit(
             service, hall, lambda now: Suspend(now, member, suspended), claim, "Suspend", known
         )
@@ -142,7 +222,9 @@ async def api_suspend(request: web.Request) -> web.StreamResponse:
         if claim is not None:
             detail["request_id"] = claim.key
         await service.audit(session.user, "suspend" if suspended else "reinstate", detail)
-        return web.json_response({"member": member, "suspended": suspended})
+        if suspended:
+            withdrawn += await withdraw_queued_lots(service, member, session.user, key)
+        return web.json_response({"member": member, "suspended": suspended, "withdrawn": withdrawn})
 
     return await idempotent(request, session.user, data, act)
 
@@ -193,7 +275,8 @@ def _set_disabled(engine: sa.Engine, user: str, disabled: bool) -> bool:
 
 
 async def api_disable(request: web.Request) -> web.StreamResponse:
-    """Disable (or enable) a login: a disabled user can no longer log in."""
+    """Disable (or enable) a login: a disabled user can no longer log in, and his sessions end
+    at once (every request with one is refused ``401 login_required``, his sockets closed)."""
     session = require(request, "admin")
     user = request.match_info["user"]
     data = await json_body(request)
@@ -209,6 +292,7 @@ async def api_disable(request: web.Request) -> web.StreamResponse:
         engine = service.market.engine
         if not await loop.run_in_executor(None, _set_disabled, engine, user, disabled):
             raise Refused(404, "unknown_user")
+        service.set_disabled(user, disabled)
         detail: dict[str, Any] = {"user": user, "disabled": disabled}
         if claim is not None:
             detail["request_id"] = claim.key

@@ -9,7 +9,9 @@ Argon2 check run off the event loop; every state-changing HTTP call carries the 
 token (header ``X-CSRF-Token`` or form field ``csrf``); the WebSocket handshake checks the
 Origin and, with a session, the token (``?csrf=``); every API call and socket message checks
 the role; presses are rate-limited per buyer (not journaled when over); logins, deposits and
-hall commands are written to the hash-chained audit log.
+hall commands are written to the hash-chained audit log. A disabled login's sessions end at
+once: the server keeps the disabled logins in memory (loaded at start-up, kept by the admin's
+``api_disable``) and refuses their sessions (``401 login_required``) and closes their sockets.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 import jinja2
@@ -50,6 +52,9 @@ from jiqun.market.security.sessions import InvalidSession, Session, SessionSigne
 from jiqun.market.service import openapi, protocol, users
 from jiqun.market.service.runner import MarketRunner
 from jiqun.web.texts import page_lang, texts
+
+if TYPE_CHECKING:  # (these modules import this one)
+    from jiqun.market.service.idempotency import Claim
 
 log = logging.getLogger(__name__)
 
@@ -82,19 +87,46 @@ class Service:
     templates: jinja2.Environment
     secure_cookies: bool
     sockets: set[web.WebSocketResponse] = field(default_factory=set)
+    # M7: the disabled logins (loaded at start-up, kept by api_disable): their sessions are
+    # refused at once, without a database query per request
+    disabled: set[str] = field(default_factory=set)
+    # the connections of the open sockets with a session, per user (to end them)
+    user_sockets: dict[str, set[asyncio.BaseTransport]] = field(default_factory=dict)
 
     @property
     def market(self) -> DurableMarket:
         return self.runner.market
+
+    def set_disabled(self, user: str, disabled: bool) -> int:
+        """Record that a login is disabled (or enabled again). Disabling ends its sessions at
+        once: every request with one is refused from now on and its open sockets are closed
+        (the client reconnects and its handshake is refused). Returns the sockets closed."""
+        if not disabled:
+            self.disabled.discard(user)
+            return 0
+        self.disabled.add(user)
+        closed = 0
+        for transport in self.user_sockets.pop(user, set()):
+            if not transport.is_closing():
+                transport.close()
+                closed += 1
+        return closed
 
     async def audit(self, actor: str, action: str, detail: dict[str, Any]) -> None:
         at = self.runner.now()
         await self.runner.call(lambda m: users.append_audit(m.engine, at, actor, action, detail))
 
     async def add_user(
-        self, user: str, role: str, password: str, name: str = "", hall: str | None = None
+        self,
+        user: str,
+        role: str,
+        password: str,
+        name: str = "",
+        hall: str | None = None,
+        claim: Claim | None = None,
     ) -> None:
-        """A login; a buyer or supplier also becomes a member of the market (journaled)."""
+        """A login; a buyer or supplier also becomes a member of the market (journaled, and
+        recorded in the request's ``claim`` when it has one)."""
         loop = asyncio.get_running_loop()
         at = self.runner.now()
         engine = self.market.engine
@@ -104,7 +136,8 @@ class Service:
             if not known:
                 hall = hall or await self.first_hall()
                 member = Member(user, Role(role))
-                await self.runner.submit(hall, lambda now: AddMember(now, member))
+                check = None if claim is None else claim.check("AddMember")
+                await self.runner.submit(hall, lambda now: AddMember(now, member), check)
 
     async def first_hall(self) -> str:
         halls = await self.runner.call(lambda m: sorted(m.halls))
@@ -162,6 +195,15 @@ async def security(
     if token:
         with contextlib.suppress(InvalidSession):
             request[SESSION] = service.signer.load(token)
+    loaded = request[SESSION]
+    socket = request.path.startswith("/ws/")
+    if loaded is not None and loaded.user in service.disabled:
+        # a disabled login's session ends at once (M7): taken as none; a socket is refused
+        if socket:
+            return error(401, "login_required")
+        request[SESSION] = loaded = None
+    # an open socket with a session is kept per user, to be closed if the login is disabled
+    kept = request.transport if socket and loaded is not None else None
     if request.method not in SAFE_METHODS:
         if not _same_origin(request):
             return error(403, "bad_origin")
@@ -179,10 +221,19 @@ async def security(
                 presented = value if isinstance(value, str) else None
             if not csrf_ok(session, presented):
                 return error(403, "csrf")
+    if kept is not None and loaded is not None:
+        service.user_sockets.setdefault(loaded.user, set()).add(kept)
     try:
         return await handler(request)
     except Refused as e:
         return error(e.status, e.code)
+    finally:
+        if kept is not None and loaded is not None:
+            still = service.user_sockets.get(loaded.user)
+            if still is not None:
+                still.discard(kept)
+                if not still:
+                    del service.user_sockets[loaded.user]
 
 
 async def json_body(request: web.Request) -> dict[str, Any]:
@@ -321,17 +372,30 @@ async def api_hall_state(request: web.Request) -> web.StreamResponse:
 
 
 async def api_open(request: web.Request) -> web.StreamResponse:
+    """Open the hall. Idempotent by request id (:mod:`.idempotency`): a retry gets the first
+    answer (the state then), not ``already_open``."""
+    from jiqun.market.service.idempotency import idempotent
+
     session = require(request, "auctioneer")
     hall = hall_known(request)
+    data = await json_body(request) if request.can_read_body else {}
     service = service_of(request.app)
 
-    def idle(m: DurableMarket) -> None:
-        if m.halls[hall].state.phase != IDLE:
-            raise Refused(409, "already_open")
+    async def act(claim: Claim | None) -> web.Response:
+        def idle(m: DurableMarket) -> None:
+            if m.halls[hall].state.phase != IDLE:
+                raise Refused(409, "already_open")
+            if claim is not None:
+                claim.check("Open")(m)
 
-    await service.runner.submit(hall, Open, idle)
-    await service.audit(session.user, "hall_open", {"hall": hall})
-    return web.json_response(await service.runner.state(hall))
+        await service.runner.submit(hall, Open, idle)
+        detail: dict[str, Any] = {"hall": hall}
+        if claim is not None:
+            detail["request_id"] = claim.key
+        await service.audit(session.user, "hall_open", detail)
+        return web.json_response(await service.runner.state(hall))
+
+    return await idempotent(request, session.user, data, act)
 
 
 LOT_TEXT = ("variety", "grade", "origin", "package", "category")
@@ -386,26 +450,42 @@ async def api_add_lot(request: web.Request) -> web.StreamResponse:
 
 
 async def api_deposit(request: web.Request) -> web.StreamResponse:
+    """A deposit (the cashier's console has its own, with receipts). Idempotent by request id
+    (:mod:`.idempotency`): a retry with the same id and body is answered as the first time and
+    deposits nothing more."""
+    from jiqun.market.service.idempotency import idempotent
+
     session = require(request, "cashier")
     data = await json_body(request)
     member, amount = data.get("member"), data.get("amount_fen")
     if not isinstance(member, str) or type(amount) is not int:
         raise Refused(400, "bad_request")
     service = service_of(request.app)
-    hall = await service.first_hall()
-    outputs = await service.runner.submit(hall, lambda now: Deposit(now, member, amount))
-    result = outputs[-1] if outputs else None
-    detail = {"member": member, "amount_fen": amount}
-    if isinstance(result, CashMoved):
-        await service.audit(session.user, "deposit", {**detail, "balance_fen": result.balance_fen})
-        return web.json_response({"member": member, "balance_fen": result.balance_fen})
-    reason = result.reason if isinstance(result, CashRefused) else "refused"
-    await service.audit(session.user, "deposit_refused", {**detail, "reason": reason})
-    return error(400, reason)
+
+    async def act(claim: Claim | None) -> web.Response:
+        hall = await service.first_hall()
+        check = None if claim is None else claim.check("Deposit")
+        outputs = await service.runner.submit(hall, lambda now: Deposit(now, member, amount), check)
+        result = outputs[-1] if outputs else None
+        detail: dict[str, Any] = {"member": member, "amount_fen": amount}
+        if claim is not None:
+            detail["request_id"] = claim.key
+        if isinstance(result, CashMoved):
+            done = {**detail, "balance_fen": result.balance_fen}
+            await service.audit(session.user, "deposit", done)
+            return web.json_response({"member": member, "balance_fen": result.balance_fen})
+        reason = result.reason if isinstance(result, CashRefused) else "refused"
+        await service.audit(session.user, "deposit_refused", {**detail, "reason": reason})
+        return error(400, reason)
+
+    return await idempotent(request, session.user, data, act)
 
 
 async def api_add_member(request: web.Request) -> web.StreamResponse:
-    """An administrator adds a login (a buyer or supplier also becomes a market member)."""
+    """An administrator adds a login (a buyer or supplier also becomes a market member).
+    Idempotent by request id (:mod:`.idempotency`)."""
+    from jiqun.market.service.idempotency import idempotent
+
     session = require(request, "admin")
     data = await json_body(request)
     user, role = data.get("user"), data.get("role")
@@ -415,17 +495,24 @@ async def api_add_member(request: web.Request) -> web.StreamResponse:
     if not isinstance(password, str) or not isinstance(name, str) or len(name) > 64:
         raise Refused(400, "bad_request")
     service = service_of(request.app)
-    loop = asyncio.get_running_loop()
-    if await loop.run_in_executor(None, users.get_user, service.market.engine, user):
-        raise Refused(409, "user_exists")
-    try:
-        await service.add_user(user, role, password[:1024], name)
-    except passwords.WeakPassword:
-        raise Refused(400, "weak_password") from None
-    except sa_exc.IntegrityError:
-        raise Refused(409, "user_exists") from None
-    await service.audit(session.user, "user_add", {"user": user, "role": role})
-    return web.json_response({"user": user, "role": role}, status=201)
+
+    async def act(claim: Claim | None) -> web.Response:
+        loop = asyncio.get_running_loop()
+        if await loop.run_in_executor(None, users.get_user, service.market.engine, user):
+            raise Refused(409, "user_exists")
+        try:
+            await service.add_user(user, role, password[:1024], name, claim=claim)
+        except passwords.WeakPassword:
+            raise Refused(400, "weak_password") from None
+        except sa_exc.IntegrityError:
+            raise Refused(409, "user_exists") from None
+        detail: dict[str, Any] = {"user": user, "role": role}
+        if claim is not None:
+            detail["request_id"] = claim.key
+        await service.audit(session.user, "user_add", detail)
+        return web.json_response({"user": user, "role": role}, status=201)
+
+    return await idempotent(request, session.user, data, act)
 
 
 def _day_start_ms(now_ms: int) -> int:
@@ -768,6 +855,7 @@ def build_app(
     async def on_startup(app: web.Application) -> None:
         runner = MarketRunner(durable)
         await runner.start()
+        disabled = await runner.call(lambda m: users.disabled_users(m.engine))
         holder["service"] = Service(
             runner,
             signer,
@@ -775,6 +863,7 @@ def build_app(
             RateLimiter(1, 10),
             templates,
             secure_cookies,
+            disabled=disabled,
         )
 
     async def on_shutdown(app: web.Application) -> None:

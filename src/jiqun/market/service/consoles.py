@@ -110,6 +110,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "disabled": ("已停用", "disabled"),
     "certificate_no": ("合格证编号", "Certificate no."),
     "testing": ("待检测", "to be tested"),
+    "reason_supplier_suspended": (
+        "供货商已被暂停，不能登记批次",
+        "the supplier is suspended: no lots can be registered",
+    ),
 }
 
 KIND_WORDS = ("deposit", "withdrawal", "payout", "purchase", "sale", "card_deposit")

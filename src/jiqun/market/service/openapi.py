@@ -34,6 +34,19 @@ HALL = [_param("hall")]
 CSRF: list[dict[str, list[str]]] = [{"csrf": []}]
 STATE_CHANGING = {"401": ERROR, "403": ERROR, "400": ERROR}
 
+IDEMPOTENCY_KEY: dict[str, Any] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": (
+        "A client request id (1 to 128 printable ASCII characters; or the body's request_id). "
+        "A retry with the same id and body gets the first answer (header Idempotent-Replayed: "
+        "true) and acts no second time; the same id with another body is 409 "
+        "idempotency_conflict."
+    ),
+    "schema": {"type": "string", "maxLength": 128},
+}
+
 DOCUMENT: dict[str, Any] = {
     "openapi": "3.0.3",
     "info": {
@@ -174,7 +187,7 @@ DOCUMENT: dict[str, Any] = {
         "/api/halls/{hall}/open": {
             "post": {
                 "summary": "Open the hall: its first lot's first round starts (auctioneer)",
-                "parameters": HALL,
+                "parameters": [*HALL, IDEMPOTENCY_KEY],
                 "security": CSRF,
                 "responses": {
                     "200": _json(_ref("HallState")),
@@ -202,9 +215,11 @@ DOCUMENT: dict[str, Any] = {
         "/api/deposits": {
             "post": {
                 "summary": "Take a deposit into a buyer's one-card wallet (cashier)",
+                "parameters": [IDEMPOTENCY_KEY],
                 "security": CSRF,
                 "requestBody": _body(
-                    {"member": _STR, "amount_fen": _INT}, ["member", "amount_fen"]
+                    {"member": _STR, "amount_fen": _INT, "request_id": _STR},
+                    ["member", "amount_fen"],
                 ),
                 "responses": {
                     "200": _json(
@@ -216,6 +231,7 @@ DOCUMENT: dict[str, Any] = {
                             },
                         }
                     ),
+                    "409": ERROR,
                     **STATE_CHANGING,
                 },
             }
@@ -223,6 +239,7 @@ DOCUMENT: dict[str, Any] = {
         "/api/members": {
             "post": {
                 "summary": "Add a login: member (buyer, supplier) or staff (administrator)",
+                "parameters": [IDEMPOTENCY_KEY],
                 "security": CSRF,
                 "requestBody": _body(
                     {
@@ -230,6 +247,7 @@ DOCUMENT: dict[str, Any] = {
                         "role": {"type": "string", "enum": list(ROLES)},
                         "password": {"type": "string", "minLength": 8},
                         "name": _STR,
+                        "request_id": _STR,
                     },
                     ["user", "role", "password"],
                 ),
@@ -252,19 +270,6 @@ DOCUMENT: dict[str, Any] = {
 
 # ---------------------------------------------------------------------------- staff consoles
 # (jiqun.market.service.staff: cashier, auctioneer, supplier, admin)
-
-IDEMPOTENCY_KEY: dict[str, Any] = {
-    "name": "Idempotency-Key",
-    "in": "header",
-    "required": False,
-    "description": (
-        "A client request id (1 to 128 printable ASCII characters; or the body's request_id). "
-        "A retry with the same id and body gets the first answer (header Idempotent-Replayed: "
-        "true) and acts no second time; the same id with another body is 409 "
-        "idempotency_conflict."
-    ),
-    "schema": {"type": "string", "maxLength": 128},
-}
 
 
 def _get(summary: str, *params: dict[str, Any]) -> dict[str, Any]:
@@ -373,7 +378,8 @@ STAFF_PATHS: dict[str, Any] = {
         _param("user"),
     ),
     "/api/admin/members/{member}/suspension": _post(
-        "Suspend or reinstate a member: a suspended buyer's presses are refused (admin)",
+        "Suspend or reinstate a member: a suspended buyer's presses are refused; a suspended "
+        "supplier's queued lots are withdrawn (listed in withdrawn) and new ones refused (admin)",
         _body({"suspended": {"type": "boolean"}}, ["suspended"]),
         _param("member"),
     ),

@@ -67,6 +67,14 @@ def get_user(engine: Engine, user: str) -> User | None:
     return None if row is None else User(row.id, row.role, row.name, row.disabled)
 
 
+def disabled_users(engine: Engine) -> set[str]:
+    """The logins that are disabled (the server keeps them in memory: their sessions end)."""
+    with engine.connect() as conn:
+        return set(
+            conn.execute(sa.select(t.users.c.id).where(t.users.c.disabled == sa.true())).scalars()
+        )
+
+
 def authenticate(engine: Engine, user: str, password: str) -> User | None:
     """The user if ``password`` is right and the user is not disabled (blocking: ~100 ms)."""
     with engine.connect() as conn:
