@@ -236,6 +236,7 @@ class DurableMarket:
         first = self.seq
         results: list[T] = []
         applied: list[int] = []
+        rows: list[tuple[Any, ...]] = []  # the journal's rows, written together at the end
         self._stale = True
         try:
             if self._writer is None:
@@ -248,10 +249,7 @@ class DurableMarket:
                         hall: str = hall, event: Input = event, seq: int = seq
                     ) -> list[Output]:
                         kind, payload = encode(event)
-                        work.cursor.execute(
-                            work.sql.insert_journal,
-                            (seq, hall, kind, _compact(payload), event.at_ms),
-                        )
+                        rows.append((seq, hall, kind, _compact(payload), event.at_ms))
                         outputs = self.halls[hall].apply(event)
                         self._book(work, self.configs[hall], seq, event, outputs)
                         applied.append(seq)
@@ -260,6 +258,7 @@ class DurableMarket:
                     results.append(each(hall, event, seq, apply))
                     if applied[-1:] != [seq] or len(applied) != index + 1:
                         raise JournalError("each() must call apply() once")  # no gap, no twice
+                work.sql.insert_journal_rows(work.cursor, rows)
         except BaseException:
             self._drop_writer()
             self._restore()

@@ -1030,6 +1030,9 @@ class LedgerWork:
         return txn
 
 
+JOURNAL_ROWS_PER_STATEMENT = 100  # × 5 parameters: under SQLite's oldest limit of 999
+
+
 class HotSql:
     """The statements of the hot path (a few per sale), in the driver's own paramstyle and
     run on its own cursor: going through SQLAlchemy's statement machinery cost more than
@@ -1048,6 +1051,19 @@ class HotSql:
             "INSERT INTO transactions (key, kind, at_ms, content_hash, meta) "
             f"VALUES ({p}, {p}, {p}, {p}, {p}) RETURNING id"
         )
+
+    def insert_journal_rows(self, cursor: Any, rows: list[tuple[Any, ...]]) -> None:
+        """A group commit's journal rows in as few statements as possible: each statement
+        lets go of the GIL and then waits to get it back from the busy event loop thread (up
+        to the interpreter's switch interval), so one per press made a burst's commit slow."""
+        p = self.p
+        for start in range(0, len(rows), JOURNAL_ROWS_PER_STATEMENT):
+            chunk = rows[start : start + JOURNAL_ROWS_PER_STATEMENT]
+            values = ", ".join([f"({p}, {p}, {p}, {p}, {p})"] * len(chunk))
+            cursor.execute(
+                f"INSERT INTO journal (seq, hall, kind, payload, at_ms) VALUES {values}",
+                [value for row in chunk for value in row],
+            )
 
     def lock(self, n: int) -> str:
         marks = ", ".join([self.p] * n)

@@ -364,22 +364,26 @@ class MarketRunner:
             loop.call_soon_threadsafe(self._finish, batch, outcomes)
 
     def _finish(self, batch: list[_Job], outcomes: list[Any]) -> None:
-        """On the loop, in order: each job's reply, its broadcast, then its future."""
+        """On the loop, in order: each job's reply, its broadcast, then its future. A job
+        whose reply fails (its socket broke) does not keep the others of its group waiting."""
         for job, outcome in zip(batch, outcomes, strict=True):
             future = job.future
             if isinstance(outcome, _Failed):
                 if not future.done():
                     future.set_exception(outcome.error)
                 continue
-            if job.call is not None:
+            try:
+                if job.call is None:
+                    if job.reply is not None:
+                        job.reply(outcome.outputs)
+                    self._after(job.hall, outcome)
+                    outcome = outcome.outputs
+            except Exception as e:
                 if not future.done():
-                    future.set_result(outcome)
+                    future.set_exception(e)
                 continue
-            if job.reply is not None:
-                job.reply(outcome.outputs)
-            self._after(job.hall, outcome)
             if not future.done():
-                future.set_result(outcome.outputs)
+                future.set_result(outcome)
 
     def _observe(
         self, hall: str, event: Input, seq: int, apply: Callable[[], list[Output]]
