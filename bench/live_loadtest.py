@@ -7,6 +7,7 @@ Prints each run's JSON line as it ends, then one table row per run with the mach
 average at its start (the figures are only comparable on an otherwise quiet machine).
 
     .venv/bin/python bench/live_loadtest.py --buyers 1000 5000 --duration 20 --repeat 3
+    .venv/bin/python bench/live_loadtest.py --interest 0.1 1 --repeat 2   # both press models
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 
 COLUMNS = (
     ("buyers", "buyers"),
+    ("interest", "interest"),
     ("connected", "connected"),
     ("presses", "presses"),
     ("sales", "sales"),
@@ -35,10 +37,10 @@ COLUMNS = (
 )
 
 
-def one(buyers: int, duration: float) -> dict[str, Any]:
+def one(buyers: int, duration: float, interest: float) -> dict[str, Any]:
     jiqun = Path(sys.executable).with_name("jiqun")
     command = [str(jiqun), "market", "loadtest", "--buyers", str(buyers)]
-    command += ["--duration", str(duration), "--json"]
+    command += ["--duration", str(duration), "--interest", str(interest), "--json"]
     load = os.getloadavg()[0]
     started = time.monotonic()
     done = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -55,17 +57,19 @@ def main() -> int:
     parser.add_argument("--buyers", type=int, nargs="+", default=[1000, 5000])
     parser.add_argument("--duration", type=float, default=20.0)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--interest", type=float, nargs="+", default=[0.1])
     args = parser.parse_args()
     rows = []
     for _ in range(args.repeat):
-        for buyers in args.buyers:
-            result = one(buyers, args.duration)
-            print(json.dumps(result, ensure_ascii=False), flush=True)
-            rows.append(result)
+        for interest in args.interest:
+            for buyers in args.buyers:
+                result = one(buyers, args.duration, interest)
+                print(json.dumps(result, ensure_ascii=False), flush=True)
+                rows.append(result)
     print()
     print("| " + " | ".join(title for _, title in COLUMNS) + " | load avg at start |")
     print("|" + "---|" * (len(COLUMNS) + 1))
-    for r in sorted(rows, key=lambda r: r["buyers"]):
+    for r in sorted(rows, key=lambda r: (r["interest"], r["buyers"])):
         cells = [str(r.get(key)) for key, _ in COLUMNS] + [str(r["load_at_start"])]
         print("| " + " | ".join(cells) + " |")
     return 0

@@ -38,9 +38,21 @@ def new_loop() -> asyncio.AbstractEventLoop:
     return factory() if factory is not None else asyncio.new_event_loop()
 
 
+_serving = False
+
+
 def tune_for_serving() -> None:
-    """Let the event loop thread get the GIL back within a millisecond (see above)."""
+    """This process is a server: let the event loop thread get the GIL back within a
+    millisecond (see above), and let the market runner take over the full garbage
+    collections (:mod:`jiqun.market.service.gcpolicy`)."""
+    global _serving
     sys.setswitchinterval(SERVER_SWITCH_INTERVAL_S)
+    _serving = True
+
+
+def serving() -> bool:
+    """Whether :func:`tune_for_serving` was called in this process."""
+    return _serving
 
 
 def run(main: Coroutine[Any, Any, T], *, server: bool = False) -> T:

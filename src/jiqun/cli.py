@@ -762,9 +762,18 @@ def verify(db: str | None) -> None:
 @click.option("--duration", type=click.FloatRange(1, 3600), default=20.0, show_default=True)
 @click.option("--url", default=None, help="A running server on loopback (default: start a demo).")
 @click.option("--hall", default="2", show_default=True, help="The hall the load test drives.")
+@click.option(
+    "--interest",
+    type=click.FloatRange(0, 1),
+    default=0.1,
+    show_default=True,
+    help="The share of lots each buyer bids on (1: every buyer bids on every lot).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON line.")
 @user_errors
-def loadtest(buyers: int, duration: float, url: str | None, hall: str, as_json: bool) -> None:
+def loadtest(
+    buyers: int, duration: float, url: str | None, hall: str, interest: float, as_json: bool
+) -> None:
     """Simulated buyers press over real WebSockets; prints acks, fan-out, clock error, CPU.
 
     Without --url a demo server starts in a child process on a free port. Against a demo
@@ -775,7 +784,7 @@ def loadtest(buyers: int, duration: float, url: str | None, hall: str, as_json: 
     from jiqun.market.service import loadtest as lt
 
     try:
-        result = aio.run(lt.main(url, buyers, duration, hall))
+        result = aio.run(lt.main(url, buyers, duration, hall, interest))
     except (lt.LoadTestError, OSError) as e:
         raise click.ClickException(str(e)) from None
     if as_json:

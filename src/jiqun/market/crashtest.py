@@ -564,6 +564,7 @@ def run_live_crash(
             seed=seed,
             during=crashes,
             acked_sales=acked,
+            interest=1.0,  # every buyer bids on every lot: as many presses as can be
         )
 
     try:

@@ -92,7 +92,7 @@ def test_short_loadtest_against_an_in_process_demo(tmp_path: Path) -> None:
     async def go() -> dict[str, object]:
         server = await demo.start(tmp_path, bot_count=0, lots=1)
         try:
-            return await loadtest.run(server.url, 20, 3.0, seed=1)
+            return await loadtest.run(server.url, 20, 3.0, seed=1, interest=1.0)
         finally:
             await server.close()
 

@@ -58,15 +58,18 @@ class Metrics:
 
 @dataclass
 class Behaviour:
-    """How a simulated buyer bids: it likes a price ``like_steps`` steps below the round's
-    start and presses ``reaction_ms`` after the clock reaches it; seeing the clock stopped at
-    a price within ``window_steps`` of its own, it presses at once to share the stop."""
+    """How a simulated buyer bids: it wants a lot with probability ``interest`` (drawn once
+    per lot: a wholesaler buys some varieties, not every lot), likes a price ``like_steps``
+    steps below the round's start and presses ``reaction_ms`` after the clock reaches it;
+    seeing the clock stopped at a price within ``window_steps`` of its own, it presses at once
+    to share the stop."""
 
     like_steps: tuple[int, int] = (3, 30)
     reaction_ms: tuple[int, int] = (120, 400)
     window_steps: int = 3
     share_probability: float = 0.5
     sync_every_s: tuple[float, float] = (2.0, 4.0)
+    interest: float = 1.0
 
 
 class Bot:
@@ -98,6 +101,7 @@ class Bot:
         self.round: dict[str, Any] | None = None
         self.planned: asyncio.TimerHandle | None = None
         self.connected = False
+        self.wanted: tuple[str, bool] = ("", False)  # (lot, whether this buyer wants it)
 
     # ------------------------------------------------------------------ connection
 
@@ -243,7 +247,7 @@ class Bot:
         if self.planned is not None:
             self.planned.cancel()
             self.planned = None
-        if not self.pressing:
+        if not self.pressing or not self._wants(rnd["lot"]):
             return
         b = self.behaviour
         steps = self.rng.randint(*b.like_steps)
@@ -261,13 +265,18 @@ class Bot:
         if self.planned is not None:
             self.planned.cancel()
             self.planned = None
-        if not self.pressing:
+        if not self.pressing or not self._wants(rnd["lot"]):
             return
         b = self.behaviour
         stop_steps = (rnd["start_fen"] - m["price_fen"]) // max(1, rnd["step_fen"])
         steps = self.rng.randint(*b.like_steps)
         if steps <= stop_steps + b.window_steps and self.rng.random() < b.share_probability:
             self._press(rnd, stop_steps)
+
+    def _wants(self, lot: str) -> bool:
+        if self.wanted[0] != lot:
+            self.wanted = (lot, self.rng.random() < self.behaviour.interest)
+        return self.wanted[1]
 
     def _quantity(self) -> int:
         lot = self.lot or {}

@@ -18,9 +18,11 @@ causes are encoded and framed ONCE, the frames of one loop turn for a hall are j
 same bytes are written to every subscriber (one ``transport.write`` per socket per turn, not
 one per message); a stop window's sales go out as one ``sold`` summary when it closes; the full
 ``state`` goes out on (re)connect and when the lot or the hall's settings change. A press's
-reply (``reply`` of :meth:`MarketRunner.enqueue`) is written before its broadcast is queued,
-and a broadcast is written to the subscribers a slice at a time, so that acks and clock-sync
-replies, written at once, never wait behind a burst to thousands of sockets.
+reply (``reply`` of :meth:`MarketRunner.enqueue`) is written before its broadcast is queued.
+A broadcast goes to up to ``WRITE_SLICE`` (8,192) subscribers in one loop turn: written in
+slices of 256 with presses read in between, the news that a clock stopped reached the last of
+5,000 buyers so late that they kept pressing on a clock they still saw running, and those
+stale presses (each journaled and answered) kept the server behind.
 
 The writer commits presses and timer ticks that wait together in one transaction (a group
 commit, :meth:`DurableMarket.submit_many`): the burst of presses at a stop costs a few durable
@@ -32,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import queue
 import threading
 import time
@@ -41,6 +44,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Protocol, TypeVar
 
+from jiqun import aio
 from jiqun.market.core.engine import RUNNING, WAITING, WINDOW, HallEngine
 from jiqun.market.core.events import (
     AddLot,
@@ -60,7 +64,7 @@ from jiqun.market.core.events import (
     Withdrawn,
 )
 from jiqun.market.journal import DurableMarket
-from jiqun.market.service import protocol
+from jiqun.market.service import gcpolicy, protocol
 from jiqun.market.service.results import recent_results
 
 T = TypeVar("T")
@@ -71,7 +75,7 @@ RESULTS_KEPT = 5
 # queue or the hall's settings changed.
 NEW_STATE = (HallClosed, Withdrawn, ClockPaused, HallHeld, QueueChanged)
 STATE_INPUTS = (Open, SetClock)
-WRITE_SLICE = 256  # subscribers written per loop turn: acks and syncs get their turn between
+WRITE_SLICE = 8192  # subscribers written per loop turn: a state change reaches everyone first
 BATCH = 64  # inputs committed together at most (a group commit)
 
 
@@ -109,6 +113,7 @@ class Subscriber(Protocol):
 @dataclass
 class _Hall:
     due: int | None = None  # the next transition's instant (ms), None when nothing is due
+    running: bool = False  # a round or a stop window is on the clock
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     subscribers: dict[Subscriber, None] = field(default_factory=dict)  # in order of arrival
     results: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=RESULTS_KEPT))
@@ -159,6 +164,7 @@ class Applied:
 
     outputs: list[Output]
     due: int | None
+    running: bool  # a round or a stop window is on the clock
     seq: int  # the journal's number of the input
     view: dict[str, Any] | None  # the hall's state when the board must be sent again, or
     # the ``queue`` message when only the next lots changed
@@ -177,8 +183,13 @@ def next_due(engine: HallEngine) -> int | None:
     return None
 
 
-def _due_of(market: DurableMarket, hall: str) -> int | None:
-    return next_due(market.halls[hall])
+def _running(engine: HallEngine) -> bool:
+    return engine.state.phase in (RUNNING, WINDOW)
+
+
+def _timing(market: DurableMarket, hall: str) -> tuple[int | None, bool]:
+    engine = market.halls[hall]
+    return next_due(engine), _running(engine)
 
 
 def _shown_next(engine: HallEngine, lot: str) -> bool:
@@ -214,19 +225,25 @@ class MarketRunner:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self.timer_errors: list[BaseException] = []
+        # full garbage collections at quiet moments (a server process: see start)
+        self.collector: gcpolicy.FullCollector | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
         """Start one timer per hall (halls added later get theirs in :meth:`add_hall`)."""
         self._started = True
+        if aio.serving():  # a server process: full collections at quiet moments only
+            await self.call(lambda m: gcpolicy.install())
+            self.collector = gcpolicy.FullCollector()
         for hall in await self.call(lambda m: list(m.halls)):
             self._hall(hall)
         # the board's last results survive a restart: replayed from the journal
         for hall, found in (await self.call(lambda m: recent_results(m, RESULTS_KEPT))).items():
             self._hall(hall).results.extend(found)
         for hall in list(self._halls):
-            self._halls[hall].due = await self.call(partial(_due_of, hall=hall))
+            h = self._halls[hall]
+            h.due, h.running = await self.call(partial(_timing, hall=hall))
             self._start_timer(hall)
 
     async def close(self) -> None:
@@ -405,7 +422,7 @@ class MarketRunner:
         view = protocol.hall_view(hall, engine) if board else None
         if view is None and isinstance(event, AddLot) and _shown_next(engine, event.lot.id):
             view = protocol.queue_view(hall, engine)  # only the board's next lots changed
-        return Applied(outputs, next_due(engine), seq, view, window_left)
+        return Applied(outputs, next_due(engine), _running(engine), seq, view, window_left)
 
     def _after(self, hall: str, applied: Applied) -> None:
         h = self._hall(hall)
@@ -413,6 +430,10 @@ class MarketRunner:
         if applied.due != h.due:
             h.due = applied.due
             h.wake.set()
+        if h.running != applied.running:
+            h.running = applied.running
+            if not h.running:
+                self._maybe_collect()
         messages: list[dict[str, Any]] = []
         if applied.window_left is not None and h.window:
             messages.append(protocol.sold_message(hall, h.window, applied.window_left))
@@ -436,6 +457,20 @@ class MarketRunner:
             seq = applied.seq
             h.outbox.append(b"".join(protocol.encode({**m, "seq": seq}) for m in messages))
             self._schedule_flush()
+
+    def _maybe_collect(self) -> None:
+        """A clock stopped: a full garbage collection now, if every hall is quiet for a while
+        (:mod:`~jiqun.market.service.gcpolicy`)."""
+        if self.collector is None:
+            return
+        now, quiet_for = self.now(), math.inf
+        for h in self._halls.values():
+            if h.running:
+                self.collector.consider(None)
+                return
+            if h.due is not None:
+                quiet_for = min(quiet_for, h.due - now)
+        self.collector.consider(quiet_for)
 
     # ------------------------------------------------------------------ fan-out
 

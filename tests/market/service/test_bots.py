@@ -1,0 +1,59 @@
+"""The simulated buyers' bidding (jiqun.market.service.bots): which lots a buyer bids on."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from typing import Any, cast
+
+from jiqun.market.service import bots
+
+
+def bot(interest: float, seed: int = 1) -> bots.Bot:
+    return bots.Bot(
+        cast(Any, None),  # no HTTP: only the bidding is exercised
+        "http://127.0.0.1:1",
+        "A",
+        "T00001",
+        "pw",
+        bots.Metrics(),
+        bots.Behaviour(interest=interest),
+        random.Random(seed),
+    )
+
+
+def a_round(lot: str) -> dict[str, Any]:
+    now = bots.now_ms()
+    return {
+        "t": "round",
+        "lot": lot,
+        "round": 1,
+        "at": now,
+        "start_fen": 600,
+        "step_fen": 2,
+        "tick_ms": 100,
+        "ends_at": now + 100_000,
+    }
+
+
+def test_a_buyer_plans_a_press_only_for_a_lot_he_wants() -> None:
+    async def go() -> tuple[bool, bool]:
+        planned = []
+        for interest in (0.0, 1.0):
+            b = bot(interest)
+            b.offset = 0.0
+            b._plan(a_round("L1"))
+            planned.append(b.planned is not None)
+            if b.planned is not None:
+                b.planned.cancel()
+        return planned[0], planned[1]
+
+    assert asyncio.run(go()) == (False, True)
+
+
+def test_interest_is_drawn_once_per_lot_at_the_given_rate() -> None:
+    b = bot(0.3, seed=7)
+    decisions = [b._wants(f"L{n}") for n in range(4000)]
+    assert 0.27 < sum(decisions) / len(decisions) < 0.33
+    first = b._wants("X")
+    assert all(b._wants("X") == first for _ in range(50))  # the same lot: the same answer
