@@ -57,3 +57,19 @@ def test_interest_is_drawn_once_per_lot_at_the_given_rate() -> None:
     assert 0.27 < sum(decisions) / len(decisions) < 0.33
     first = b._wants("X")
     assert all(b._wants("X") == first for _ in range(50))  # the same lot: the same answer
+
+
+def test_clock_error_is_measured_against_the_fastest_sample_of_all() -> None:
+    m = bots.Metrics()
+    b = bot(1.0)
+    b.metrics = m
+    # local clock 5 ms behind the server; samples with round trips of 40, 0.4 and 10 ms
+    for c, rtt, skew in ((1_000.0, 40.0, 15.0), (2_000.0, 0.4, 0.0), (3_000.0, 10.0, -4.0)):
+        arrived = c + rtt
+        s = (c + arrived) / 2 + 5.0 + skew  # the server stamped it off-centre by ``skew``
+        b._on_sync({"t": "sync", "c": c, "s": s}, arrived)
+    assert m.reference_offset() == 5.0
+    # the buyer drew with 20 ms (one sample), then 5 ms (the fast one kept), then still 5 ms
+    assert m.clock_error_ms() == [15.0, 0.0, 0.0]
+    m.round_seen_local_ms.append(30.0)  # read 30 ms after ``at`` by the local clock
+    assert m.fanout_ms() == [35.0]

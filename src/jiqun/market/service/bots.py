@@ -34,8 +34,14 @@ MAX_FRAME = 1 << 20
 CONNECT_ERRORS = (OSError, RuntimeError, ValueError, aiohttp.ClientError, picows.WSError)
 
 
+_WALL_BASE_MS = time.time() * 1000.0 - time.monotonic() * 1000.0
+
+
 def now_ms() -> float:
-    return time.time() * 1000.0
+    """Wall-clock ms read once, then advanced by the monotonic clock — as the server's clock
+    (``ServerClock``) is: on one machine the two then differ by a constant, which the load
+    test recovers from the fastest clock sample of all (see :meth:`Metrics.reference_offset`)."""
+    return _WALL_BASE_MS + time.monotonic() * 1000.0
 
 
 @dataclass
@@ -47,13 +53,32 @@ class Metrics:
     rejected: int = 0
     acks: int = 0
     ack_ms: list[float] = field(default_factory=list)
-    fanout_ms: list[float] = field(default_factory=list)
-    clock_error_ms: list[float] = field(default_factory=list)
+    # each buyer's clock offset estimate (server − local, ms) as it drew the clock, after each
+    # clock sample; and the fastest sample of all (round trip, offset)
+    offsets: list[float] = field(default_factory=list)
+    best_sample: tuple[float, float] = (float("inf"), 0.0)
+    round_seen_local_ms: list[float] = field(default_factory=list)  # arrival − round's ``at``
     reasons: dict[str, int] = field(default_factory=dict)
     rounds: set[tuple[str, int]] = field(default_factory=set)
     loop_lag_ms: list[float] = field(default_factory=list)
     acked_sales: list[dict[str, Any]] = field(default_factory=list)  # as each buyer saw them
     reconnects: int = 0
+
+    def reference_offset(self) -> float:
+        """Server clock − local clock, from the sample with the shortest round trip of all:
+        on one machine both clocks run at the monotonic clock's rate, so the difference is a
+        constant, known to within half that round trip (a fraction of a ms on loopback)."""
+        return self.best_sample[1]
+
+    def clock_error_ms(self) -> list[float]:
+        """How far each buyer's drawn clock was from the server's: |estimate − reference|."""
+        ref = self.reference_offset()
+        return [abs(o - ref) for o in self.offsets]
+
+    def fanout_ms(self) -> list[float]:
+        """A round's start (``at``, server time) → the buyer reading it, in server time."""
+        ref = self.reference_offset()
+        return [seen + ref for seen in self.round_seen_local_ms]
 
 
 @dataclass
@@ -190,11 +215,13 @@ class Bot:
 
     def _on_sync(self, m: dict[str, Any], arrived: float) -> None:
         c, s = float(m["c"]), float(m["s"])
-        rtt = arrived - c
-        if self.offset is not None:  # how far the current estimate was from this sample
-            self.metrics.clock_error_ms.append(abs(self.offset + (c + arrived) / 2 - s))
-        self.samples.append((rtt, s - (c + arrived) / 2))
+        sample = (arrived - c, s - (c + arrived) / 2)  # (round trip, offset)
+        self.samples.append(sample)
         self.offset = min(self.samples)[1]  # the minimum-delay sample of the recent ones
+        met = self.metrics
+        met.offsets.append(self.offset)
+        if sample < met.best_sample:
+            met.best_sample = sample
 
     # ------------------------------------------------------------------ market
 
@@ -226,8 +253,7 @@ class Bot:
                     reason = str(m.get("reason"))
                     met.reasons[reason] = met.reasons.get(reason, 0) + 1
         elif kind == "round":
-            if self.offset is not None:
-                self.metrics.fanout_ms.append(arrived + self.offset - m["at"])
+            self.metrics.round_seen_local_ms.append(arrived - m["at"])
             self.metrics.rounds.add((m["lot"], m["round"]))
             self.round = m
             self._plan(m)

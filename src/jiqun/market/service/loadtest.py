@@ -255,6 +255,12 @@ async def run(
     buyers, connected, presses, sales, rejected, lost, ack_p50_ms, ack_p99_ms, fanout_p99_ms,
     clock_error_p99_ms, server_cpu_pct (of one core; 200 is two cores busy).
 
+    On one machine (loopback only) the buyers' clock and the server's run at the monotonic
+    clock's rate and differ by a constant, known to a fraction of a ms from the fastest clock
+    sample of the run: clock error is how far each buyer's offset estimate (the clock it draws
+    the price with, after each re-estimate) is from it, and fan-out is a round's start ``at``
+    → the buyer reading the message, both in server time (:class:`~.bots.Metrics`).
+
     ``during()`` runs beside the presses (the crash test kills and restarts the server in
     it); ``acked_sales`` receives, as they come, the sales the buyers saw acknowledged
     (buyer, lot, qty, price_fen, amount_fen)."""
@@ -346,8 +352,8 @@ async def run(
         "lost": lost,
         "ack_p50_ms": percentile(metrics.ack_ms, 50),
         "ack_p99_ms": percentile(metrics.ack_ms, 99),
-        "fanout_p99_ms": percentile(metrics.fanout_ms, 99),
-        "clock_error_p99_ms": percentile(metrics.clock_error_ms, 99),
+        "fanout_p99_ms": percentile(metrics.fanout_ms(), 99),
+        "clock_error_p99_ms": percentile(metrics.clock_error_ms(), 99),
         "server_cpu_pct": (
             round(100 * (cpu1 - cpu0) / (t1 - t0), 1)
             if cpu0 is not None and cpu1 is not None
