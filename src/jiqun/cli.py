@@ -769,10 +769,23 @@ def verify(db: str | None) -> None:
     show_default=True,
     help="The share of lots each buyer bids on (1: every buyer bids on every lot).",
 )
+@click.option(
+    "--processes",
+    type=click.IntRange(0, 64),
+    default=0,
+    show_default=True,
+    help="Client processes playing the buyers (0: one per 2,500 buyers, at most one per core).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON line.")
 @user_errors
 def loadtest(
-    buyers: int, duration: float, url: str | None, hall: str, interest: float, as_json: bool
+    buyers: int,
+    duration: float,
+    url: str | None,
+    hall: str,
+    interest: float,
+    processes: int,
+    as_json: bool,
 ) -> None:
     """Simulated buyers press over real WebSockets; prints acks, fan-out, clock error, CPU.
 
@@ -784,7 +797,7 @@ def loadtest(
     from jiqun.market.service import loadtest as lt
 
     try:
-        result = aio.run(lt.main(url, buyers, duration, hall, interest))
+        result = aio.run(lt.main(url, buyers, duration, hall, interest, processes))
     except (lt.LoadTestError, OSError) as e:
         raise click.ClickException(str(e)) from None
     if as_json:

@@ -68,6 +68,7 @@ def test_clock_error_is_measured_against_the_fastest_sample_of_all() -> None:
         arrived = c + rtt
         s = (c + arrived) / 2 + 5.0 + skew  # the server stamped it off-centre by ``skew``
         b._on_sync({"t": "sync", "c": c, "s": s}, arrived)
+        b.server_now()  # the buyer draws the clock
     assert m.reference_offset() == 5.0
     # the buyer drew with 20 ms (one sample), then 5 ms (the fast one kept), then still 5 ms
     assert m.clock_error_ms() == [15.0, 0.0, 0.0]

@@ -88,6 +88,22 @@ def test_demo_bots_buy_and_lots_keep_coming(tmp_path: Path) -> None:
     run(go())
 
 
+def test_a_loadtest_shares_its_buyers_among_client_processes(tmp_path: Path) -> None:
+    async def go() -> dict[str, object]:
+        server = await demo.start(tmp_path, bot_count=0, lots=1)
+        try:
+            return await loadtest.run(server.url, 24, 3.0, seed=2, interest=1.0, processes=2)
+        finally:
+            await server.close()
+
+    result = run(go())
+    assert (result["processes"], result["connected"], result["lost"]) == (2, 24, 0)
+    presses = result["presses"]
+    assert isinstance(presses, int) and presses > 0  # both processes' buyers pressed
+    assert result["sales"] + result["rejected"] == presses  # type: ignore[operator]
+    assert result["ack_p99_ms"] is not None and result["clock_error_p99_ms"] is not None
+
+
 def test_short_loadtest_against_an_in_process_demo(tmp_path: Path) -> None:
     async def go() -> dict[str, object]:
         server = await demo.start(tmp_path, bot_count=0, lots=1)

@@ -30,6 +30,8 @@ import picows
 COOKIE = "jiqun_session"
 SKIPPED = (b'{"t":"sold"', b'{"t":"withdrawn"', b'{"t":"queue"')  # never parsed (many clients)
 MAX_FRAME = 1 << 20
+TIGHT_RTT_MS = 20.0  # a clock sample with a round trip this short pins the offset to ±10 ms
+TIGHT_RETRY_S = 1.0  # how soon to sample again while no sample was that tight
 # what a failed (re)connection raises
 CONNECT_ERRORS = (OSError, RuntimeError, ValueError, aiohttp.ClientError, picows.WSError)
 
@@ -53,8 +55,8 @@ class Metrics:
     rejected: int = 0
     acks: int = 0
     ack_ms: list[float] = field(default_factory=list)
-    # each buyer's clock offset estimate (server − local, ms) as it drew the clock, after each
-    # clock sample; and the fastest sample of all (round trip, offset)
+    # each buyer's clock offset estimate (server − local, ms) each time it drew the clock;
+    # and the fastest clock sample of all (round trip, offset)
     offsets: list[float] = field(default_factory=list)
     best_sample: tuple[float, float] = (float("inf"), 0.0)
     round_seen_local_ms: list[float] = field(default_factory=list)  # arrival − round's ``at``
@@ -207,11 +209,18 @@ class Bot:
             await asyncio.sleep(0.05 + self.rng.random() * 0.05)
         lo, hi = self.behaviour.sync_every_s
         while not stop.is_set():
-            await asyncio.sleep(lo + self.rng.random() * (hi - lo))
+            tight = min(self.samples)[0] <= TIGHT_RTT_MS if self.samples else False
+            # no tight sample yet (all taken while the server or this machine was busy):
+            # ask again soon, as the page does
+            await asyncio.sleep(lo + self.rng.random() * (hi - lo) if tight else TIGHT_RETRY_S)
             self.sync()
 
     def server_now(self) -> float:
-        return now_ms() + (self.offset or 0.0)
+        """The server's time as this buyer draws the clock (the offset it drew with is
+        recorded: the load test's clock error)."""
+        offset = self.offset or 0.0
+        self.metrics.offsets.append(offset)
+        return now_ms() + offset
 
     def _on_sync(self, m: dict[str, Any], arrived: float) -> None:
         c, s = float(m["c"]), float(m["s"])
@@ -219,7 +228,6 @@ class Bot:
         self.samples.append(sample)
         self.offset = min(self.samples)[1]  # the minimum-delay sample of the recent ones
         met = self.metrics
-        met.offsets.append(self.offset)
         if sample < met.best_sample:
             met.best_sample = sample
 

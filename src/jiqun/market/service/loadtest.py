@@ -19,7 +19,9 @@ import contextlib
 import dataclasses
 import gc
 import ipaddress
+import multiprocessing
 import os
+import queue
 import random
 import secrets
 import subprocess
@@ -238,6 +240,118 @@ async def feed_lots(auctioneer: Api, hall: str, stop: asyncio.Event, run_id: str
 # ---------------------------------------------------------------------------- the run
 
 
+class Fleet:
+    """The buyers one client process plays, from log-in to close, and what they measured."""
+
+    def __init__(
+        self,
+        http: aiohttp.ClientSession,
+        base: str,
+        hall: str,
+        users: list[str],
+        password: str,
+        behaviour: bots.Behaviour,
+        rng: random.Random,
+        metrics: bots.Metrics | None = None,
+    ) -> None:
+        self.metrics = metrics or bots.Metrics()
+        self.stop = asyncio.Event()
+        self.readers: list[asyncio.Future[None]] = []
+        self.bots = [
+            bots.Bot(
+                http, base, hall, u, password, self.metrics, behaviour, random.Random(rng.random())
+            )
+            for u in users
+        ]
+        self.connected: list[bots.Bot] = []
+
+    async def join(self) -> int:
+        """Log every buyer in, connect and read at once (reconnecting after a drop): a socket
+        not read while thousands of others connect misses the server's heartbeat and is
+        closed. Nobody presses yet. Returns how many are connected."""
+
+        async def one(bot: bots.Bot) -> None:
+            bot.pressing = False
+            with contextlib.suppress(*bots.CONNECT_ERRORS):
+                await bot.login()
+                await bot.connect()
+                self.readers.append(asyncio.ensure_future(bot.life(self.stop)))
+
+        await _gather_limited(self.bots, one, limit=64)
+        self.connected = [b for b in self.bots if b.connected]
+        return len(self.connected)
+
+    def start(self) -> None:
+        """Everyone presses from now on. This process only measures: no garbage collector
+        pause in its figures (its set-up frozen, collection off until :meth:`finish`)."""
+        for b in self.bots:
+            b.pressing = True
+        gc.collect()
+        gc.freeze()
+        gc.disable()
+        self.readers.append(
+            asyncio.ensure_future(bots.loop_lag(self.metrics.loop_lag_ms, self.stop))
+        )
+
+    async def finish(self) -> None:
+        """Stop pressing, wait up to ``ACK_GRACE_S`` for the answers, close."""
+        for b in self.bots:
+            b.pressing = False
+            if b.planned is not None:
+                b.planned.cancel()
+        deadline = time.monotonic() + ACK_GRACE_S
+        while any(b.pending for b in self.connected) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        self.stop.set()
+        for b in self.connected:
+            with contextlib.suppress(Exception):
+                await b.close()
+        for r in self.readers:
+            r.cancel()
+        await asyncio.gather(*self.readers, return_exceptions=True)
+        gc.unfreeze()
+        gc.enable()
+
+    def share(self) -> dict[str, Any]:
+        """The raw measurements, to be merged with other processes' (:func:`merge`); the
+        clock-derived ones against this process's own clock reference."""
+        m = self.metrics
+        return {
+            "connected": len(self.connected),
+            "lost": sum(len(b.pending) for b in self.bots),
+            "presses": m.presses,
+            "sales": m.sales,
+            "rejected": m.rejected,
+            "reasons": m.reasons,
+            "rounds": sorted(m.rounds),
+            "reconnects": m.reconnects,
+            "ack_ms": m.ack_ms,
+            "fanout_ms": m.fanout_ms(),
+            "clock_error_ms": m.clock_error_ms(),
+            "loop_lag_ms": m.loop_lag_ms,
+        }
+
+
+def merge(shares: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several client processes' measurements as one."""
+    total: dict[str, Any] = {"reasons": {}, "rounds": set()}
+    for share in shares:
+        for key, value in share.items():
+            if key == "reasons":
+                for reason, n in value.items():
+                    total["reasons"][reason] = total["reasons"].get(reason, 0) + n
+            elif key == "rounds":
+                total["rounds"].update(tuple(r) for r in value)
+            else:
+                total[key] = total.get(key, 0 if isinstance(value, int) else []) + value
+    return total
+
+
+def client_processes(buyers: int) -> int:
+    """The default: one client process per 2,500 buyers, at most one per core."""
+    return max(1, min(os.cpu_count() or 1, -(-buyers // 2500)))
+
+
 async def run(
     url: str,
     buyers: int,
@@ -250,6 +364,7 @@ async def run(
     during: Callable[[], Awaitable[Any]] | None = None,
     acked_sales: list[dict[str, Any]] | None = None,
     interest: float = DEFAULT_INTEREST,
+    processes: int = 1,
 ) -> dict[str, Any]:
     """Run the load test against ``url``; the result's keys are those of the issue:
     buyers, connected, presses, sales, rejected, lost, ack_p50_ms, ack_p99_ms, fanout_p99_ms,
@@ -261,110 +376,192 @@ async def run(
     the price with, after each re-estimate) is from it, and fan-out is a round's start ``at``
     → the buyer reading the message, both in server time (:class:`~.bots.Metrics`).
 
+    With ``processes`` > 1 the buyers are shared among that many client processes (real
+    buyers are many machines; one Python process reading 5,000 sockets' news is itself the
+    slowest part of the figures); this process sets up, feeds lots and measures the server.
     ``during()`` runs beside the presses (the crash test kills and restarts the server in
     it); ``acked_sales`` receives, as they come, the sales the buyers saw acknowledged
-    (buyer, lot, qty, price_fen, amount_fen)."""
+    (buyer, lot, qty, price_fen, amount_fen) — both only with one process."""
+    if processes > 1 and (during is not None or acked_sales is not None):
+        raise ValueError("during and acked_sales need the buyers in this process")
     base = loopback_only(url)
     staff = staff or Staff()
     rng = random.Random(seed)
     run_id = f"LT{secrets.token_hex(3)}"
     users = [f"{USER_PREFIX}{n:05d}" for n in range(1, buyers + 1)]
     pid = server_pid or listening_pid(urlsplit(base).port or 80)
+    behaviour = dataclasses.replace(LOAD_BEHAVIOUR, interest=interest)
     metrics = bots.Metrics()
     if acked_sales is not None:
         metrics.acked_sales = acked_sales
     stop = asyncio.Event()
     async with bots.session() as http:
         auctioneer = await prepare(http, base, hall, users, staff)
-        fleet = [
-            bots.Bot(
-                http,
-                base,
-                hall,
-                u,
-                staff.password,
-                metrics,
-                dataclasses.replace(LOAD_BEHAVIOUR, interest=interest),
-                random.Random(rng.random()),
-            )
-            for u in users
-        ]
-
-        readers: list[asyncio.Future[None]] = []
-
-        async def join(bot: bots.Bot) -> None:
-            """Log in, connect and read at once (reconnecting after a drop): a socket that
-            is not read while thousands of others connect misses the server's heartbeat and
-            is closed. Nobody presses before everyone is there."""
-            bot.pressing = False
-            with contextlib.suppress(*bots.CONNECT_ERRORS):
-                await bot.login()
-                await bot.connect()
-                readers.append(asyncio.ensure_future(bot.life(stop)))
-
-        await _gather_limited(fleet, join, limit=64)
-        connected = [b for b in fleet if b.connected]
-        for b in fleet:
-            b.pressing = True
-        await asyncio.sleep(0.5)  # first clock estimates
-        # This process only measures: no garbage collector pause in its figures (its set-up
-        # frozen, collection off until the end; the little it leaves is collected then).
-        gc.collect()
-        gc.freeze()
-        gc.disable()
-        cpu0, t0 = (cpu_seconds(pid) if pid else None), time.monotonic()
-        feeder = asyncio.ensure_future(feed_lots(auctioneer, hall, stop, run_id))
-        lag = asyncio.ensure_future(bots.loop_lag(metrics.loop_lag_ms, stop))
+        if processes > 1:
+            children = _Children(base, hall, users, staff.password, behaviour, rng, processes)
+            connected = await children.join()
+        else:
+            fleet = Fleet(http, base, hall, users, staff.password, behaviour, rng, metrics)
+            connected = await fleet.join()
         try:
-            if during is None:
-                await asyncio.sleep(duration_s)
+            if processes > 1:
+                children.go()
             else:
-                await asyncio.gather(asyncio.sleep(duration_s), during())
-        finally:
-            for b in fleet:
-                b.pressing = False
-                if b.planned is not None:
-                    b.planned.cancel()
-            cpu1, t1 = (cpu_seconds(pid) if pid else None), time.monotonic()
-            deadline = time.monotonic() + ACK_GRACE_S
-            while any(b.pending for b in connected) and time.monotonic() < deadline:
-                await asyncio.sleep(0.05)
-            stop.set()
-            with contextlib.suppress(Exception):
-                await feeder
-                await lag
-            for b in connected:
+                fleet.start()
+            await asyncio.sleep(0.5)  # first clock estimates
+            cpu0, t0 = (cpu_seconds(pid) if pid else None), time.monotonic()
+            feeder = asyncio.ensure_future(feed_lots(auctioneer, hall, stop, run_id))
+            try:
+                if during is None:
+                    await asyncio.sleep(duration_s)
+                else:
+                    await asyncio.gather(asyncio.sleep(duration_s), during())
+            finally:
+                cpu1, t1 = (cpu_seconds(pid) if pid else None), time.monotonic()
+                if processes > 1:
+                    found = merge(await children.shares())
+                else:
+                    await fleet.finish()
+                    found = merge([fleet.share()])
+                stop.set()
                 with contextlib.suppress(Exception):
-                    await b.close()
-            for r in readers:
-                r.cancel()
-            await asyncio.gather(*readers, return_exceptions=True)
-            gc.unfreeze()
-            gc.enable()
-    lost = sum(len(b.pending) for b in fleet)
+                    await feeder
+        finally:
+            if processes > 1:
+                children.end()
     return {
         "buyers": buyers,
         "interest": interest,
-        "connected": len(connected),
-        "presses": metrics.presses,
-        "sales": metrics.sales,
-        "rejected": metrics.rejected,
-        "lost": lost,
-        "ack_p50_ms": percentile(metrics.ack_ms, 50),
-        "ack_p99_ms": percentile(metrics.ack_ms, 99),
-        "fanout_p99_ms": percentile(metrics.fanout_ms(), 99),
-        "clock_error_p99_ms": percentile(metrics.clock_error_ms(), 99),
+        "processes": processes,
+        "connected": connected,
+        "presses": found["presses"],
+        "sales": found["sales"],
+        "rejected": found["rejected"],
+        "lost": found["lost"],
+        "ack_p50_ms": percentile(found["ack_ms"], 50),
+        "ack_p99_ms": percentile(found["ack_ms"], 99),
+        "fanout_p99_ms": percentile(found["fanout_ms"], 99),
+        "clock_error_p99_ms": percentile(found["clock_error_ms"], 99),
         "server_cpu_pct": (
             round(100 * (cpu1 - cpu0) / (t1 - t0), 1)
             if cpu0 is not None and cpu1 is not None
             else None  # no server process seen, or not the same one (the crash test)
         ),
-        "rounds": len(metrics.rounds),
-        "reconnects": metrics.reconnects,
-        "client_lag_p99_ms": percentile(metrics.loop_lag_ms, 99),
+        "rounds": len(found["rounds"]),
+        "reconnects": found["reconnects"],
+        "client_lag_p99_ms": percentile(found["loop_lag_ms"], 99),
         "duration_s": round(t1 - t0, 1),
-        "rejections": dict(sorted(metrics.reasons.items())),
+        "rejections": dict(sorted(found["reasons"].items())),
     }
+
+
+# ---------------------------------------------------------------------------- client processes
+
+CHILD_JOIN_S = 900.0  # log-ins and connections of one child's buyers, at most
+
+
+class _Children:
+    """Client processes (spawned: no event loop is forked), each playing a share of the
+    buyers: they log in and connect, report ready, press from ``go`` for the duration, and
+    send back their measurements (:meth:`Fleet.share`)."""
+
+    def __init__(
+        self,
+        base: str,
+        hall: str,
+        users: list[str],
+        password: str,
+        behaviour: bots.Behaviour,
+        rng: random.Random,
+        processes: int,
+    ) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self.queue: Any = ctx.Queue()
+        self.start_event: Any = ctx.Event()
+        self.procs = [
+            ctx.Process(
+                target=_child,
+                args=(
+                    base,
+                    hall,
+                    users[i::processes],
+                    password,
+                    behaviour,
+                    rng.random(),
+                    self.queue,
+                    self.start_event,
+                ),
+                daemon=True,
+            )
+            for i in range(processes)
+        ]
+        for proc in self.procs:
+            proc.start()
+
+    async def _next(self, kind: str, timeout: float) -> list[Any]:
+        found: list[Any] = []
+        deadline = time.monotonic() + timeout
+        while len(found) < len(self.procs):
+            if not all(p.is_alive() for p in self.procs) and self.queue.empty():
+                raise LoadTestError("a client process ended before it reported")
+            try:
+                got, value = await asyncio.to_thread(self.queue.get, True, 1.0)
+            except queue.Empty:
+                if time.monotonic() > deadline:
+                    raise LoadTestError(f"client processes: no {kind} in {timeout:.0f} s") from None
+                continue
+            if got == "error":
+                raise LoadTestError(f"a client process failed: {value}")
+            found.append(value)
+        return found
+
+    async def join(self) -> int:
+        return sum(await self._next("ready", CHILD_JOIN_S))
+
+    def go(self) -> None:
+        self.start_event.set()
+
+    async def shares(self) -> list[dict[str, Any]]:
+        """The duration is over: stop pressing, wait for the answers, report."""
+        self.start_event.clear()
+        return await self._next("share", 60.0 + ACK_GRACE_S)
+
+    def end(self) -> None:
+        for proc in self.procs:
+            proc.join(5)
+            if proc.is_alive():
+                proc.kill()
+
+
+def _child(
+    base: str,
+    hall: str,
+    users: list[str],
+    password: str,
+    behaviour: bots.Behaviour,
+    seed: float,
+    out: Any,
+    go: Any,
+) -> None:
+    """A client process (see :class:`_Children`): it presses until the parent's duration is
+    over, which it learns as ``go`` being cleared."""
+    from jiqun import aio
+
+    async def play() -> None:
+        async with bots.session() as http:
+            fleet = Fleet(http, base, hall, users, password, behaviour, random.Random(seed))
+            out.put(("ready", await fleet.join()))
+            await asyncio.to_thread(go.wait)
+            fleet.start()
+            while go.is_set():
+                await asyncio.sleep(0.05)
+            await fleet.finish()
+            out.put(("share", fleet.share()))
+
+    try:
+        aio.run(play())
+    except Exception as e:  # told to the parent, which reports it
+        out.put(("error", f"{type(e).__name__}: {e}"))
 
 
 @contextlib.asynccontextmanager
@@ -403,9 +600,16 @@ async def main(
     duration_s: float,
     hall: str = demo.LOAD_HALL,
     interest: float = DEFAULT_INTEREST,
+    processes: int = 0,
 ) -> dict[str, Any]:
-    """The command: against ``url``, or against a demo server started for the run."""
+    """The command: against ``url``, or against a demo server started for the run
+    (``processes`` 0: :func:`client_processes`)."""
+    options: dict[str, Any] = {
+        "hall": hall,
+        "interest": interest,
+        "processes": processes or client_processes(buyers),
+    }
     if url is not None:
-        return await run(url, buyers, duration_s, hall=hall, interest=interest)
+        return await run(url, buyers, duration_s, **options)
     async with demo_subprocess() as (started, pid):
-        return await run(started, buyers, duration_s, hall=hall, server_pid=pid, interest=interest)
+        return await run(started, buyers, duration_s, server_pid=pid, **options)

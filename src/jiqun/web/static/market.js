@@ -154,7 +154,8 @@
     };
     ws.onclose = () => { set("status", T.offline); setTimeout(connect, retry); retry = Math.min(retry * 2, 5000); };
   }
-  setInterval(sync, 10000);
+  // every 10 s; every second while no sample was tight (all taken while something was busy)
+  (function resync() { sync(); setTimeout(resync, bestRtt > 20 ? 1000 : 10000); })();
   connect();
   requestAnimationFrame(draw);
 })();
