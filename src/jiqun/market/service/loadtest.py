@@ -544,10 +544,18 @@ def _child(
     go: Any,
 ) -> None:
     """A client process (see :class:`_Children`): it presses until the parent's duration is
-    over, which it learns as ``go`` being cleared."""
+    over, which it learns as ``go`` being cleared; it ends when its parent does."""
     from jiqun import aio
 
+    parent = os.getppid()
+
+    async def orphaned() -> None:
+        while os.getppid() == parent:
+            await asyncio.sleep(0.5)
+        os._exit(1)  # the parent is gone (killed): nobody reads the figures, stop pressing
+
     async def play() -> None:
+        watchdog = asyncio.ensure_future(orphaned())  # (kept referenced until the end)
         async with bots.session() as http:
             fleet = Fleet(http, base, hall, users, password, behaviour, random.Random(seed))
             out.put(("ready", await fleet.join()))
@@ -557,6 +565,7 @@ def _child(
                 await asyncio.sleep(0.05)
             await fleet.finish()
             out.put(("share", fleet.share()))
+        watchdog.cancel()
 
     try:
         aio.run(play())
