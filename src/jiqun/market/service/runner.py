@@ -222,7 +222,6 @@ class MarketRunner:
         self._flush_scheduled = False
         # inputs stamped, not yet committed, in order (a C queue: no Python lock on the loop)
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self.timer_errors: list[BaseException] = []
         # full garbage collections at quiet moments (a server process: see start)
@@ -276,9 +275,8 @@ class MarketRunner:
         return self.clock.now()
 
     def _put(self, job: _Job) -> None:
-        """Hand a job to the writer thread (started with the first job, on this loop)."""
+        """Hand a job to the writer thread (started with the first job)."""
         if self._thread is None:
-            self._loop = asyncio.get_running_loop()
             self._thread = threading.Thread(
                 target=self._writer_loop, name="jiqun-writer", daemon=True
             )
@@ -374,9 +372,8 @@ class MarketRunner:
                 self._commit([job], outcomes)
 
     def _hand_back(self, batch: list[_Job], outcomes: list[Any]) -> None:
-        loop = self._loop
-        if loop is None:
-            return
+        """To the loop of the group's futures (all of one loop: the one that serves)."""
+        loop = batch[0].future.get_loop()
         with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
             loop.call_soon_threadsafe(self._finish, batch, outcomes)
 
