@@ -8,8 +8,9 @@ hall. Then every buyer logs in, connects, estimates the server's clock and press
 likes the price (:class:`~.bots.Bot`), for ``duration`` seconds; presses still unanswered 5 s
 after the end are ``lost``. The result is one JSON object (see :func:`run`).
 
-The clients run on one event loop with one :class:`aiohttp.ClientSession`; only loopback
-servers are accepted (the figures measure the server, not a network).
+The buyers are played by one or more client processes (:class:`Fleet`; one event loop and one
+:class:`aiohttp.ClientSession` each); only loopback servers are accepted (the figures measure
+the server, not a network, and the clock error relies on one machine's clock).
 """
 
 from __future__ import annotations
