@@ -123,6 +123,10 @@ def test_users_roles_limits_and_disabled_logins(tmp_path: Path) -> None:
             r = await env.post(adm, "/api/admin/users/CASH2/disabled", {"disabled": False})
             r = await anon.post("/api/login", json={"user": "CASH2", "password": PASSWORD})
             assert r.status == 200
+            # his session from before he was disabled stays ended; a new one works
+            assert (await cashier.get("/api/me")).status == 401
+            cashier = await env.client("CASH2")
+            assert (await cashier.get("/api/me")).status == 200
             # not an administrator: no user list, no new users
             assert (await cashier.get("/api/admin/users")).status == 403
             r = await env.post(

@@ -93,6 +93,11 @@ def test_a_disabled_cashiers_session_is_refused_at_once(tmp_path: Path) -> None:
             assert r.status == 200 and svc.disabled == {"B01"}
             again = await env.client("CASH")
             assert (await again.get("/api/me")).status == 200
+            # … but the sessions from before he was disabled stay ended
+            old = await env.client()
+            old.session.cookie_jar.update_cookies({COOKIE: token[0]})
+            old.csrf = "x"  # type: ignore[attr-defined]
+            await _refused(env, old)
             r = await env.post(adm, "/api/admin/users/CASH/disabled", {"disabled": True})
             assert r.status == 200
 
@@ -107,6 +112,14 @@ def test_a_disabled_cashiers_session_is_refused_at_once(tmp_path: Path) -> None:
             c.session.cookie_jar.update_cookies({COOKIE: token[0]})
             c.csrf = "x"  # type: ignore[attr-defined]
             await _refused(env2, c)
+            # enabled again after the restart: the old session still ends (the audit log
+            # says when he was disabled), a new log-in works
+            adm2 = await env2.client("ADM")
+            r = await env2.post(adm2, "/api/admin/users/CASH/disabled", {"disabled": False})
+            assert r.status == 200 and env2.service.disabled == {"B01"}
+            await _refused(env2, c)
+            fresh = await env2.client("CASH")
+            assert (await fresh.get("/api/me")).status == 200
         finally:
             for c in env2.clients:
                 await c.close()

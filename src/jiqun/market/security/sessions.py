@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -22,6 +23,7 @@ class Session:
     user: str
     role: str
     csrf: str
+    issued_ms: int = 0  # when it was issued (signed with it): a disabled login's older ones end
 
 
 class InvalidSession(Exception):
@@ -36,8 +38,10 @@ class SessionSigner:
         self.max_age_s = max_age_s
 
     def issue(self, user: str, role: str) -> tuple[str, Session]:
-        session = Session(user, role, secrets.token_urlsafe(24))
-        token = self._serializer.dumps({"u": user, "r": role, "c": session.csrf})
+        session = Session(user, role, secrets.token_urlsafe(24), int(time.time() * 1000))
+        token = self._serializer.dumps(
+            {"u": user, "r": role, "c": session.csrf, "t": session.issued_ms}
+        )
         return token, session
 
     def load(self, token: str, *, now: float | None = None) -> Session:
@@ -50,7 +54,10 @@ class SessionSigner:
             raise InvalidSession("session signature invalid") from e
         if not isinstance(data, dict) or not {"u", "r", "c"} <= data.keys():
             raise InvalidSession("session malformed")
-        return Session(str(data["u"]), str(data["r"]), str(data["c"]))
+        issued = data.get("t", 0)  # (tokens of an earlier version carry none: the oldest)
+        if type(issued) is not int:
+            raise InvalidSession("session malformed")
+        return Session(str(data["u"]), str(data["r"]), str(data["c"]), issued)
 
 
 def csrf_ok(session: Session, presented: str | None) -> bool:

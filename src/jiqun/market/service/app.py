@@ -11,7 +11,9 @@ Origin and, with a session, the token (``?csrf=``); every API call and socket me
 the role; presses are rate-limited per buyer (not journaled when over); logins, deposits and
 hall commands are written to the hash-chained audit log. A disabled login's sessions end at
 once: the server keeps the disabled logins in memory (loaded at start-up, kept by the admin's
-``api_disable``) and refuses their sessions (``401 login_required``) and closes their sockets.
+``api_disable``) and refuses their sessions (``401 login_required``) and closes their sockets;
+enabled again, he logs in anew: the sessions issued before he was disabled (each signed with
+its issue time) stay ended, also across a restart (the times come from the audit log).
 """
 
 from __future__ import annotations
@@ -90,6 +92,9 @@ class Service:
     # M7: the disabled logins (loaded at start-up, kept by api_disable): their sessions are
     # refused at once, without a database query per request
     disabled: set[str] = field(default_factory=set)
+    # when each login was last disabled (ms): its sessions issued until then stay ended after
+    # it is enabled again (loaded from the audit log at start-up)
+    revoked: dict[str, int] = field(default_factory=dict)
     # the connections of the open sockets with a session, per user (to end them)
     user_sockets: dict[str, set[asyncio.BaseTransport]] = field(default_factory=dict)
 
@@ -105,6 +110,7 @@ class Service:
             self.disabled.discard(user)
             return 0
         self.disabled.add(user)
+        self.revoked[user] = max(self.revoked.get(user, 0), int(time.time() * 1000))
         closed = 0
         for transport in self.user_sockets.pop(user, set()):
             if not transport.is_closing():
@@ -197,7 +203,9 @@ async def security(
             request[SESSION] = service.signer.load(token)
     loaded = request[SESSION]
     socket = request.path.startswith("/ws/")
-    if loaded is not None and loaded.user in service.disabled:
+    if loaded is not None and (
+        loaded.user in service.disabled or loaded.issued_ms <= service.revoked.get(loaded.user, -1)
+    ):
         # a disabled login's session ends at once (M7): taken as none; a socket is refused
         if socket:
             return error(401, "login_required")
@@ -856,6 +864,7 @@ def build_app(
         runner = MarketRunner(durable)
         await runner.start()
         disabled = await runner.call(lambda m: users.disabled_users(m.engine))
+        revoked = await runner.call(lambda m: users.revocations(m.engine))
         holder["service"] = Service(
             runner,
             signer,
@@ -864,6 +873,7 @@ def build_app(
             templates,
             secure_cookies,
             disabled=disabled,
+            revoked=revoked,
         )
 
     async def on_shutdown(app: web.Application) -> None:

@@ -75,6 +75,20 @@ def disabled_users(engine: Engine) -> set[str]:
         )
 
 
+def revocations(engine: Engine) -> dict[str, int]:
+    """When each login was last disabled (ms, from the audit log): its sessions issued until
+    then stay ended when it is enabled again."""
+    a = t.audit_log
+    found: dict[str, int] = {}
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(a.c.at_ms, a.c.detail).where(a.c.action == "user_disable"))
+        for at_ms, detail in rows:
+            user = detail.get("user") if isinstance(detail, dict) else None
+            if isinstance(user, str):
+                found[user] = max(found.get(user, 0), int(at_ms))
+    return found
+
+
 def authenticate(engine: Engine, user: str, password: str) -> User | None:
     """The user if ``password`` is right and the user is not disabled (blocking: ~100 ms)."""
     with engine.connect() as conn:
