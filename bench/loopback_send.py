@@ -19,6 +19,7 @@ import shutil
 import socket
 import sys
 import time
+from collections.abc import Callable
 
 import uvloop
 
@@ -56,21 +57,11 @@ async def measure(n: int, repeat: int) -> None:
         while len(transports) < n:
             await asyncio.sleep(0.1)
         await asyncio.sleep(1)
-        for _ in range(repeat):
-            started = time.perf_counter()
-            for t in transports:
-                t.write(FRAME)
-            report("uvloop transport.write", n, time.perf_counter() - started)
-            await asyncio.sleep(0.5)
+        await broadcasts("uvloop transport.write", [t.write for t in transports], repeat)
         raw = [
             socket.socket(fileno=os.dup(t.get_extra_info("socket").fileno())) for t in transports
         ]
-        for _ in range(repeat):
-            started = time.perf_counter()
-            for s in raw:
-                s.send(FRAME)
-            report("socket.send", n, time.perf_counter() - started)
-            await asyncio.sleep(0.5)
+        await broadcasts("socket.send", [s.send for s in raw], repeat)
         for s in raw:
             s.close()
     finally:
@@ -79,8 +70,18 @@ async def measure(n: int, repeat: int) -> None:
         server.close()
 
 
-def report(what: str, n: int, seconds: float) -> None:
-    print(f"{what} × {n}: {seconds * 1000:.1f} ms ({seconds / n * 1e6:.1f} µs each)", flush=True)
+async def broadcasts(what: str, writes: list[Callable[[bytes], object]], repeat: int) -> None:
+    """``FRAME`` through each of ``writes``, ``repeat`` times, each time reported."""
+    n = len(writes)
+    for _ in range(repeat):
+        started = time.perf_counter()
+        for write in writes:
+            write(FRAME)
+        seconds = time.perf_counter() - started
+        print(
+            f"{what} × {n}: {seconds * 1000:.1f} ms ({seconds / n * 1e6:.1f} µs each)", flush=True
+        )
+        await asyncio.sleep(0.5)
 
 
 def main() -> int:

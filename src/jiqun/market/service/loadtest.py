@@ -241,28 +241,47 @@ async def feed_lots(auctioneer: Api, hall: str, stop: asyncio.Event, run_id: str
 # ---------------------------------------------------------------------------- the run
 
 
+@dataclass(frozen=True)
+class Buyers:
+    """Who the load test's buyers are and how they bid (sent to client processes as is)."""
+
+    base: str
+    hall: str
+    users: list[str]
+    password: str
+    behaviour: bots.Behaviour
+
+    def part(self, i: int, of: int) -> Buyers:
+        """The ``i``-th of ``of`` shares of the buyers."""
+        return dataclasses.replace(self, users=self.users[i::of])
+
+
 class Fleet:
     """The buyers one client process plays, from log-in to close, and what they measured."""
 
     def __init__(
         self,
         http: aiohttp.ClientSession,
-        base: str,
-        hall: str,
-        users: list[str],
-        password: str,
-        behaviour: bots.Behaviour,
+        buyers: Buyers,
         rng: random.Random,
         metrics: bots.Metrics | None = None,
     ) -> None:
         self.metrics = metrics or bots.Metrics()
         self.stop = asyncio.Event()
         self.readers: list[asyncio.Future[None]] = []
+        b = buyers
         self.bots = [
             bots.Bot(
-                http, base, hall, u, password, self.metrics, behaviour, random.Random(rng.random())
+                http,
+                b.base,
+                b.hall,
+                u,
+                b.password,
+                self.metrics,
+                b.behaviour,
+                random.Random(rng.random()),
             )
-            for u in users
+            for u in b.users
         ]
         self.connected: list[bots.Bot] = []
 
@@ -391,7 +410,9 @@ async def run(
     run_id = f"LT{secrets.token_hex(3)}"
     users = [f"{USER_PREFIX}{n:05d}" for n in range(1, buyers + 1)]
     pid = server_pid or listening_pid(urlsplit(base).port or 80)
-    behaviour = dataclasses.replace(LOAD_BEHAVIOUR, interest=interest)
+    roster = Buyers(
+        base, hall, users, staff.password, dataclasses.replace(LOAD_BEHAVIOUR, interest=interest)
+    )
     metrics = bots.Metrics()
     if acked_sales is not None:
         metrics.acked_sales = acked_sales
@@ -399,10 +420,10 @@ async def run(
     async with bots.session() as http:
         auctioneer = await prepare(http, base, hall, users, staff)
         if processes > 1:
-            children = _Children(base, hall, users, staff.password, behaviour, rng, processes)
+            children = _Children(roster, rng, processes)
             connected = await children.join()
         else:
-            fleet = Fleet(http, base, hall, users, staff.password, behaviour, rng, metrics)
+            fleet = Fleet(http, roster, rng, metrics)
             connected = await fleet.join()
         try:
             if processes > 1:
@@ -466,32 +487,14 @@ class _Children:
     buyers: they log in and connect, report ready, press from ``go`` for the duration, and
     send back their measurements (:meth:`Fleet.share`)."""
 
-    def __init__(
-        self,
-        base: str,
-        hall: str,
-        users: list[str],
-        password: str,
-        behaviour: bots.Behaviour,
-        rng: random.Random,
-        processes: int,
-    ) -> None:
+    def __init__(self, buyers: Buyers, rng: random.Random, processes: int) -> None:
         ctx = multiprocessing.get_context("spawn")
         self.queue: Any = ctx.Queue()
         self.start_event: Any = ctx.Event()
         self.procs = [
             ctx.Process(
                 target=_child,
-                args=(
-                    base,
-                    hall,
-                    users[i::processes],
-                    password,
-                    behaviour,
-                    rng.random(),
-                    self.queue,
-                    self.start_event,
-                ),
+                args=(buyers.part(i, processes), rng.random(), self.queue, self.start_event),
                 daemon=True,
             )
             for i in range(processes)
@@ -534,16 +537,7 @@ class _Children:
                 proc.kill()
 
 
-def _child(
-    base: str,
-    hall: str,
-    users: list[str],
-    password: str,
-    behaviour: bots.Behaviour,
-    seed: float,
-    out: Any,
-    go: Any,
-) -> None:
+def _child(buyers: Buyers, seed: float, out: Any, go: Any) -> None:
     """A client process (see :class:`_Children`): it presses until the parent's duration is
     over, which it learns as ``go`` being cleared; it ends when its parent does."""
     from jiqun import aio
@@ -558,7 +552,7 @@ def _child(
     async def play() -> None:
         watchdog = asyncio.ensure_future(orphaned())  # (kept referenced until the end)
         async with bots.session() as http:
-            fleet = Fleet(http, base, hall, users, password, behaviour, random.Random(seed))
+            fleet = Fleet(http, buyers, random.Random(seed))
             out.put(("ready", await fleet.join()))
             await asyncio.to_thread(go.wait)
             fleet.start()

@@ -233,7 +233,7 @@ class MarketRunner:
         """Start one timer per hall (halls added later get theirs in :meth:`add_hall`)."""
         self._started = True
         if aio.serving():  # a server process: full collections at quiet moments only
-            await self.call(lambda m: gcpolicy.install())
+            gcpolicy.install()
             self.collector = gcpolicy.FullCollector()
         for hall in await self.call(lambda m: list(m.halls)):
             self._hall(hall)
