@@ -8,11 +8,14 @@ balance, and the M3/M4 invariants must hold.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from jiqun.market.core.engine import HallEngine
+from jiqun.market.core.events import Advance, Deposit, Open, RoundStarted
 from jiqun.market.core.replay import replay
 from jiqun.market.scenario import parse_scenario
 
@@ -271,3 +274,30 @@ def test_invariants(sc: dict[str, Any]) -> None:
         assert lot["reserve_price_fen"] <= s["price_fen"] <= lot["start_price_fen"]
     assert sum(s["qty"] for s in r["sales"]) == sum(x["sold_units"] for x in r["lots"])
     assert engine_result(sc) == r  # replay is deterministic
+
+
+@settings(max_examples=200, deadline=None)
+@given(scenarios())
+def test_the_announced_round_is_the_round_that_starts(sc: dict[str, Any]) -> None:
+    """The live market tells buyers a round before it starts (``upcoming_round``): after any
+    input, the engine left alone starts exactly that round at its ``at``, and a round that
+    starts was the one announced after the input before."""
+    scenario = parse_scenario(sc)
+    engine = HallEngine(scenario.clock, scenario.market, scenario.members, scenario.lots)
+    for member, amount in scenario.deposits.items():
+        if amount:
+            engine.apply(Deposit(0, member, amount))
+    inputs: list[Any] = [Open(0), *sorted(scenario.presses, key=lambda p: p.at_ms)]
+    announced = None
+    for event in inputs:
+        started = [o for o in engine.apply(event) if isinstance(o, RoundStarted)]
+        if announced is not None and announced.at_ms <= event.at_ms:
+            assert started[0] == announced
+        upcoming = engine.upcoming_round()
+        if upcoming is not None:
+            assert upcoming.at_ms >= event.at_ms
+            alone = copy.deepcopy(engine)
+            assert [o for o in alone.apply(Advance(upcoming.at_ms)) if isinstance(o, RoundStarted)][
+                :1
+            ] == [upcoming]
+        announced = upcoming

@@ -96,6 +96,19 @@ async def next_of(ws: ClientWebSocketResponse, kind: str, timeout: float = 3.0) 
                 return m  # type: ignore[no-any-return]
 
 
+async def started(env: Live, rnd: dict[str, Any], hall: str = HALL) -> None:
+    """Until the round of a ``round`` message is on the clock: a round is announced when it
+    is due, ``pause_ms`` before it starts, and a press before then finds no running clock."""
+
+    def on_clock(market: Any) -> bool:
+        s = market.halls[hall].state
+        return s.phase in ("running", "window") and s.round_start == rnd["at"]
+
+    async with asyncio.timeout(5):
+        while not await env.service.runner.call(on_clock):
+            await asyncio.sleep(0.01)
+
+
 @contextlib.asynccontextmanager
 async def live(
     url: str, lots: list[dict[str, Any]] | None = None, **options: Any

@@ -74,3 +74,23 @@ def test_clock_error_is_measured_against_the_fastest_sample_of_all() -> None:
     assert m.clock_error_ms() == [15.0, 0.0, 0.0]
     m.round_seen_local_ms.append(30.0)  # read 30 ms after ``at`` by the local clock
     assert m.fanout_ms() == [35.0]
+    # an announced round, read 200 ms (server time) before it starts: learnt in time
+    m.round_seen_local_ms.append(-205.0)
+    assert m.fanout_ms() == [35.0, 0.0]
+    m.stop_seen_local_ms.append(12.0)  # a stop is never announced: its delay counts
+    assert m.stop_fanout_ms() == [17.0]
+
+
+def test_a_buyer_plans_for_an_announced_round_and_drops_it_when_the_hall_is_held() -> None:
+    async def go() -> tuple[bool, bool]:
+        b = bot(1.0)
+        b.offset = 0.0
+        announced = {**a_round("L1"), "at": bots.now_ms() + 2_000}
+        announced["ends_at"] = announced["at"] + 100_000
+        lot = {"id": "L1", "min_purchase": 1}
+        b._on({"t": "state", "phase": "waiting", "lot": lot, "round": announced})
+        planned = b.planned is not None and b.planned.when() - asyncio.get_running_loop().time()
+        b._on({"t": "state", "phase": "waiting", "held": True, "lot": lot, "round": None})
+        return bool(planned and planned > 2.0), b.planned is None
+
+    assert asyncio.run(go()) == (True, True)

@@ -83,10 +83,20 @@ def test_timers_announce_lapses_and_round_starts_on_time(tmp_path: Path) -> None
             assert withdrawn["at"] == first["ends_at"] and withdrawn["units"] == 50
             arrived = env.service.runner.now()
             assert arrived - first["ends_at"] < 150  # announced when it happened
-            state = await next_of(ws, "state")  # the next lot is on the clock
-            assert state["lot"]["id"] == "L002"
+            # the next lot's round is announced with the lapse, pause_ms before it starts
             second = await next_of(ws, "round")
             assert second["lot"] == "L002" and second["at"] == first["ends_at"] + 300
+            assert env.service.runner.now() < second["at"]
+            state = await next_of(ws, "state")  # the next lot is on the clock
+            assert state["lot"]["id"] == "L002" and state["phase"] == "waiting"
+            assert state["round"] == {k: second[k] for k in state["round"]}
+            # and not told again when it starts
+            wait_s = (second["at"] - env.service.runner.now() + 300) / 1000
+            with pytest.raises(TimeoutError):
+                await next_of(ws, "round", timeout=wait_s)
+            assert env.service.runner.now() > second["at"]
+            state = await (await env.clients[0].get(f"/api/halls/{HALL}/state")).json()
+            assert state["phase"] == "running" and state["round"]["at"] == second["at"]
 
     run(go())
 

@@ -73,11 +73,8 @@ def test_hall_view_follows_the_auctioneers_clock_settings() -> None:
     engine.apply(Press(1250, "B01", "L001", 10))  # stop at 600 − 2·2 = 596
     engine.apply(Press(1500, "B01", "L001", 5))  # the window closed: rejected, waiting
     after_pause = 1250 + 150 + 300
-    engine.apply(Press(after_pause + 10, "B01", "L002", 5))  # the next round has started
-    view = protocol.hall_view("A", engine)
-    assert view["phase"] == "running"
     restart = min(600, 596 + 10 * 5)  # restart_steps · the step now in force
-    assert view["round"] == {
+    round_2 = {
         "lot": "L001",
         "round": 2,
         "at": after_pause,
@@ -86,6 +83,11 @@ def test_hall_view_follows_the_auctioneers_clock_settings() -> None:
         "tick_ms": 40,
         "ends_at": after_pause + ((restart - 199) // 5 + 1) * 40,
     }
+    waiting = protocol.hall_view("A", engine)  # the next round is due: announced
+    assert waiting["phase"] == "waiting" and waiting["round"] == round_2
+    engine.apply(Press(after_pause + 10, "B01", "L002", 5))  # the next round has started
+    view = protocol.hall_view("A", engine)
+    assert view["phase"] == "running" and view["round"] == round_2
     assert "reserve_price_fen" not in json.dumps(view) and "199" not in json.dumps(view)
 
 

@@ -8,11 +8,22 @@ import random
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiohttp import ClientSession, ClientWebSocketResponse, WSCloseCode
 
-from jiqun.market.core.events import Press, SetClock
+from jiqun.market.core.events import Pause, Press, Resume, SetClock
 from jiqun.market.service import bots
-from tests.market.service.conftest import HALL, PASSWORD, Live, live, lot, next_of, run
+from tests.market.service.conftest import (
+    CLOCK,
+    HALL,
+    PASSWORD,
+    Live,
+    live,
+    lot,
+    next_of,
+    run,
+    started,
+)
 
 
 async def _open(env: Live) -> None:
@@ -66,6 +77,10 @@ def test_a_stop_window_is_told_once_and_the_ack_comes_first(tmp_path: Path) -> N
             # the next round: the presser's own ack comes before the broadcast it causes
             again = await next_of(ws1, "round")
             assert again["round"] == 2 and again["start_fen"] <= 600
+            # announced with the window's summary, pause_ms before it starts
+            assert again["seq"] == sold["seq"]
+            assert again["at"] == stopped["window_closes_at"] + CLOCK.pause_ms
+            await started(env, again)
             await ws1.send_json(
                 {"t": "press", "id": 7, "lot": "L001", "round": 2, "tick": 0, "qty": 5}
             )
@@ -81,6 +96,40 @@ def test_a_stop_window_is_told_once_and_the_ack_comes_first(tmp_path: Path) -> N
                 ("B02", 10),
                 ("B01", 20),
             ]
+
+    run(go())
+
+
+def test_an_announced_round_is_replaced_when_the_auctioneer_holds_the_hall(
+    tmp_path: Path,
+) -> None:
+    async def go() -> None:
+        async with live(f"sqlite:///{tmp_path / 'm.db'}") as env:
+            ws = await env.ws(await env.client("B01"))
+            await next_of(ws, "state")
+            await _open(env)
+            await next_of(ws, "round")
+            runner = env.service.runner
+            await runner.submit(HALL, _press("B02", "L001", 10))
+            await next_of(ws, "sold")
+            announced = await next_of(ws, "round")  # due pause_ms (300) after the window
+            assert announced["round"] == 2 and announced["at"] > runner.now()
+            # pressed before it starts: no clock runs yet
+            await ws.send_json({"t": "press", "id": 1, "lot": "L001", "round": 2, "qty": 5})
+            ack = await next_of(ws, "ack")
+            assert (ack["result"], ack["reason"]) == ("rejected", "no_running_clock")
+            await runner.submit(HALL, Pause)
+            held = await next_of(ws, "state")
+            assert held["held"] and held["phase"] == "waiting" and held["round"] is None
+            # the announced instant passes: nothing starts
+            wait_s = (announced["at"] - runner.now() + 200) / 1000
+            with pytest.raises(TimeoutError):
+                await next_of(ws, "round", timeout=wait_s)
+            resumed_at = runner.now()
+            await runner.submit(HALL, Resume)
+            again = await next_of(ws, "round")  # resumed after its instant: starts at once
+            assert again["round"] == 2 and again["at"] >= max(resumed_at, announced["at"])
+            assert again["start_fen"] == announced["start_fen"]
 
     run(go())
 

@@ -24,6 +24,7 @@ from tests.market.service.conftest import (
     lot,
     next_of,
     run,
+    started,
 )
 
 OTHER = "B"  # a second hall, not opened
@@ -122,6 +123,7 @@ def test_a_suspended_suppliers_lots_do_not_sell(tmp_path: Path) -> None:
             assert (await next_of(ws2, "round"))["lot"] == "L001"  # (B02's first round)
             nxt = await next_of(ws2, "round", timeout=5.0)
             assert nxt["lot"] == "M001"  # L002 withdrawn: S02's lot is next
+            await started(env, nxt)
             await ws2.send_json({"t": "press", "id": 1, "lot": "M001", "qty": 10})
             ack = await next_of(ws2, "ack")
             assert (ack["result"], ack["qty"]) == ("sale", 10)

@@ -283,25 +283,33 @@ class HallEngine:
         s.phase, s.start_at = WAITING, at
         s.start_price = s.lots[index].lot.start_price_fen
 
+    def upcoming_round(self) -> RoundStarted | None:
+        """The round that starts at ``start_at`` unless an input comes first that changes it
+        (the auctioneer's pause, speed or queue, a withdrawal): what the live market announces
+        before the round starts, so that every buyer has it when the price begins to fall."""
+        s = self.state
+        if s.phase != WAITING or s.held or s.current >= len(s.lots):
+            return None
+        state = s.lots[s.current]
+        steps = (s.start_price - state.lot.reserve_price_fen) // s.step_fen  # K
+        return RoundStarted(
+            state.lot.id,
+            state.rounds + 1,
+            s.start_at,
+            s.start_price,
+            s.step_fen,
+            s.tick_ms,
+            s.start_at + (steps + 1) * s.tick_ms,  # rulebook §1: T + (K + 1)·tick_ms
+        )
+
     def _start_round(self, out: list[Output]) -> None:
         s = self.state
-        state = s.lots[s.current]
-        state.rounds += 1
-        s.round_tick, s.round_step = s.tick_ms, s.step_fen
-        steps = (s.start_price - state.lot.reserve_price_fen) // s.round_step  # K
-        s.phase, s.round_start = RUNNING, s.start_at
-        s.round_end = s.start_at + (steps + 1) * s.round_tick
-        out.append(
-            RoundStarted(
-                state.lot.id,
-                state.rounds,
-                s.round_start,
-                s.start_price,
-                s.round_step,
-                s.round_tick,
-                s.round_end,
-            )
-        )
+        started = self.upcoming_round()
+        assert started is not None  # (called only while waiting, not held, a lot on the clock)
+        s.lots[s.current].rounds = started.round
+        s.round_tick, s.round_step = started.tick_ms, started.step_fen
+        s.phase, s.round_start, s.round_end = RUNNING, started.at_ms, started.ends_at_ms
+        out.append(started)
 
     # ------------------------------------------------------------------ presses
 

@@ -60,6 +60,7 @@ class Metrics:
     offsets: list[float] = field(default_factory=list)
     best_sample: tuple[float, float] = (float("inf"), 0.0)
     round_seen_local_ms: list[float] = field(default_factory=list)  # arrival − round's ``at``
+    stop_seen_local_ms: list[float] = field(default_factory=list)  # arrival − the stop's ``at``
     reasons: dict[str, int] = field(default_factory=dict)
     rounds: set[tuple[str, int]] = field(default_factory=set)
     loop_lag_ms: list[float] = field(default_factory=list)
@@ -78,9 +79,17 @@ class Metrics:
         return [abs(o - ref) for o in self.offsets]
 
     def fanout_ms(self) -> list[float]:
-        """A round's start (``at``, server time) → the buyer reading it, in server time."""
+        """How late each buyer learnt of a round's start (``at``, server time): 0 when the
+        announcement reached him before the price began to fall."""
         ref = self.reference_offset()
-        return [seen + ref for seen in self.round_seen_local_ms]
+        return [max(0.0, seen + ref) for seen in self.round_seen_local_ms]
+
+    def stop_fanout_ms(self) -> list[float]:
+        """A stop (the first valid press's arrival, server time) → the buyer reading it: the
+        whole path of a state change that cannot be announced ahead — commit, broadcast,
+        delivery."""
+        ref = self.reference_offset()
+        return [seen + ref for seen in self.stop_seen_local_ms]
 
 
 @dataclass
@@ -266,13 +275,17 @@ class Bot:
             self.round = m
             self._plan(m)
         elif kind == "stopped":
+            self.metrics.stop_seen_local_ms.append(arrived - m["at"])
             self._on_stopped(m)
         elif kind == "state":
             self.lot = m.get("lot")
             rnd = m.get("round")
-            if rnd is not None and m.get("phase") == "running":
-                self.round = {**rnd, "t": "round"}
+            if rnd is not None and m.get("phase") in ("running", "waiting"):
+                self.round = {**rnd, "t": "round"}  # on the clock, or announced
                 self._plan(self.round)
+            elif self.planned is not None:  # held, stopped or closed: no press planned
+                self.planned.cancel()
+                self.planned = None
 
     def _lot_matches(self, lot_id: str) -> bool:
         return self.lot is not None and self.lot.get("id") == lot_id

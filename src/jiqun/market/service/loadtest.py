@@ -347,6 +347,7 @@ class Fleet:
             "reconnects": m.reconnects,
             "ack_ms": m.ack_ms,
             "fanout_ms": m.fanout_ms(),
+            "stop_fanout_ms": m.stop_fanout_ms(),
             "clock_error_ms": m.clock_error_ms(),
             "loop_lag_ms": m.loop_lag_ms,
         }
@@ -393,8 +394,11 @@ async def run(
     On one machine (loopback only) the buyers' clock and the server's run at the monotonic
     clock's rate and differ by a constant, known to a fraction of a ms from the fastest clock
     sample of the run: clock error is how far each buyer's offset estimate (the clock it draws
-    the price with, after each re-estimate) is from it, and fan-out is a round's start ``at``
-    → the buyer reading the message, both in server time (:class:`~.bots.Metrics`).
+    the price with, after each re-estimate) is from it, and fan-out is how late a buyer reads
+    of a round's start: its ``at`` → the buyer reading the message, both in server time, 0
+    when the round was announced to him before it started (:class:`~.bots.Metrics`). Beside
+    the issue's keys, ``stop_fanout_p99_ms``: a stop's ``at`` (the first valid press's arrival)
+    → the buyers reading it, the state change no announcement can bring forward.
 
     With ``processes`` > 1 the buyers are shared among that many client processes (real
     buyers are many machines; one Python process reading 5,000 sockets' news is itself the
@@ -464,6 +468,7 @@ async def run(
         "ack_p99_ms": percentile(found["ack_ms"], 99),
         "fanout_p99_ms": percentile(found["fanout_ms"], 99),
         "clock_error_p99_ms": percentile(found["clock_error_ms"], 99),
+        "stop_fanout_p99_ms": percentile(found["stop_fanout_ms"], 99),
         "server_cpu_pct": (
             round(100 * (cpu1 - cpu0) / (t1 - t0), 1)
             if cpu0 is not None and cpu1 is not None

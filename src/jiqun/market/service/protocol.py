@@ -25,7 +25,14 @@ Server → client::
     {"t": "error", "code": "bad_json" | "bad_message" | "too_big" | "binary", "id"?: …}
 
 The price is never streamed: a client draws S − ⌊(t − at) / tick⌋ · step from ``round`` and its
-estimate of the server's time. A lot's reserve price appears in no message (:func:`lot_public`).
+estimate of the server's time. A round is announced as soon as it is due (when the stop window
+or the lapse before it ends: rulebook §2 and §4 start it ``pause_ms`` later), so ``at`` is
+usually in the future: clients show the start price until then, and every buyer has the round
+when its price begins to fall, however long the broadcast takes to reach him. It is not sent
+again when it starts. An input that changes the announced round before it starts (pause,
+speed, queue, withdrawal) sends a ``state`` whose ``round`` replaces it (``null``: none is due);
+a ``state`` in the waiting phase carries the announced round. A lot's reserve price appears in
+no message (:func:`lot_public`).
 The sales of a stop window go out as ONE ``sold`` message when the window closes (the buyer who
 bought has his ``ack`` at once): with thousands of sockets, one message per sale per socket was
 most of the server's work. ``seq`` is the journal input a message comes from: a client drops a
@@ -120,6 +127,8 @@ def hall_view(hall: str, engine: HallEngine) -> dict[str, Any]:
             "tick_ms": s.round_tick,
             "ends_at": s.round_end,
         }
+    elif (upcoming := engine.upcoming_round()) is not None:  # announced before it starts
+        round_ = round_fields(upcoming)
     if current is not None and s.phase == WINDOW:
         stopped = {
             "at": s.stop_at,
@@ -171,21 +180,24 @@ def sold_message(hall: str, sales: list[dict[str, Any]], remaining: int) -> dict
     }
 
 
+def round_fields(out: RoundStarted) -> dict[str, Any]:
+    """A round as clients draw it (in ``round`` messages and in the state's ``round``)."""
+    return {
+        "lot": out.lot,
+        "round": out.round,
+        "at": out.at_ms,
+        "start_fen": out.start_price_fen,
+        "step_fen": out.step_fen,
+        "tick_ms": out.tick_ms,
+        "ends_at": out.ends_at_ms,
+    }
+
+
 def event_message(hall: str, out: Output) -> dict[str, Any]:
     """A public output as its message (RoundStarted, ClockStopped, Sale, Withdrawn, closed).
     A ``sale`` is not broadcast alone: it is a result, and part of a :func:`sold_message`."""
     if isinstance(out, RoundStarted):
-        return {
-            "t": "round",
-            "hall": hall,
-            "lot": out.lot,
-            "round": out.round,
-            "at": out.at_ms,
-            "start_fen": out.start_price_fen,
-            "step_fen": out.step_fen,
-            "tick_ms": out.tick_ms,
-            "ends_at": out.ends_at_ms,
-        }
+        return {"t": "round", "hall": hall, **round_fields(out)}
     if isinstance(out, ClockStopped):
         return {
             "t": "stopped",

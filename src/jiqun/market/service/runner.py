@@ -11,7 +11,10 @@ the hall's subscribers. Everything that reads the engines' state runs on the wri
 
 A timer task per hall sleeps until the hall's next due transition (a round's start, its lapse,
 the end of a stop window + 1 ms: the window includes its end) and submits ``Advance(now)``, so
-that round starts and lapses are announced when they happen, not at the next press.
+that round starts and lapses happen on time, not at the next press. A round is announced as
+soon as it is due (:meth:`HallEngine.upcoming_round`, with the summary of the stop window or the
+lapse before it, ``pause_ms`` ahead of its start) and not again when it starts: the broadcast's
+time to reach thousands of sockets is spent while the clock does not run.
 
 Fan-out to thousands of sockets (PRODUCT.md M5, DESIGN.md's figures): the messages an input
 causes are encoded and framed ONCE, the frames of one loop turn for a hall are joined, and the
@@ -122,6 +125,7 @@ class _Hall:
     outbox: list[bytes] = field(default_factory=list)  # frames of this loop turn, not yet sent
     jobs: deque[tuple[bytes, list[Subscriber]]] = field(default_factory=deque)
     writing: bool = False  # a slice of jobs[0] is scheduled
+    announced: RoundStarted | None = None  # the round told to the subscribers before it starts
 
 
 class _Job:
@@ -169,6 +173,7 @@ class Applied:
     view: dict[str, Any] | None  # the hall's state when the board must be sent again, or
     # the ``queue`` message when only the next lots changed
     window_left: int | None  # a stop window closed: the units of its lot left after it
+    upcoming: RoundStarted | None  # the round due next, if one is (waiting, not held)
 
 
 def next_due(engine: HallEngine) -> int | None:
@@ -419,7 +424,15 @@ class MarketRunner:
         view = protocol.hall_view(hall, engine) if board else None
         if view is None and isinstance(event, AddLot) and _shown_next(engine, event.lot.id):
             view = protocol.queue_view(hall, engine)  # only the board's next lots changed
-        return Applied(outputs, next_due(engine), _running(engine), seq, view, window_left)
+        return Applied(
+            outputs,
+            next_due(engine),
+            _running(engine),
+            seq,
+            view,
+            window_left,
+            engine.upcoming_round(),
+        )
 
     def _after(self, hall: str, applied: Applied) -> None:
         h = self._hall(hall)
@@ -436,8 +449,8 @@ class MarketRunner:
             messages.append(protocol.sold_message(hall, h.window, applied.window_left))
             h.window = []
         for out in applied.outputs:
-            if not isinstance(out, PUBLIC):
-                continue
+            if not isinstance(out, PUBLIC) or out == h.announced:
+                continue  # (a round that starts as it was announced is not told again)
             message = protocol.event_message(hall, out)
             if isinstance(out, Sale | Withdrawn):
                 h.results.appendleft(message)
@@ -445,6 +458,10 @@ class MarketRunner:
                 h.window.append(message)  # told in the window's summary
             else:
                 messages.append(message)
+        if applied.upcoming != h.announced:
+            h.announced = applied.upcoming
+            if applied.upcoming is not None:
+                messages.append(protocol.event_message(hall, applied.upcoming))
         view = applied.view
         if view is not None and view.get("t") == "queue":
             messages.append(view)

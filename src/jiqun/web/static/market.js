@@ -1,6 +1,7 @@
 // jiqun live market: the display board and the buyer console (no build step, no CDN).
 // The server never streams the price: it sends round starts (at, start, step, tick, ends_at)
 // and the page draws S - floor((t - at) / tick) * step from its estimate of server time.
+// A round is announced before it starts (at in the future): the start price shows until then.
 "use strict";
 (function () {
   const app = document.getElementById("app");
@@ -54,6 +55,7 @@
         c.beginPath(); c.arc(w / 2 + (r - 45) * Math.cos(a), w / 2 + (r - 45) * Math.sin(a), 14, 0, 2 * Math.PI); c.fill();
       }
     }
+    if (round && !stopped && state && !state.held) showPhase(serverNow() < round.at ? T.waiting : T.running);
     const p = priceAt(serverNow()), el = $("price");
     if (el) {
       el.textContent = p === null ? "—" : yuan(p) + " " + T.yuan_kg;
@@ -73,6 +75,7 @@
     ol.replaceChildren(...items.map((x) => { const li = document.createElement("li"); li.textContent = fmt(x); return li; }));
   }
   function set(id, v) { const el = $(id); if (el) el.textContent = v; }
+  function showPhase(v) { const el = $("phase"); if (el && el.textContent !== v) el.textContent = v; }
   function showLot(l) {
     set("f-id", l ? l.id : "—"); set("f-variety", l ? l.variety : "—"); set("f-origin", l ? l.origin : "—");
     set("f-grade", l ? l.grade : "—"); set("f-package", l ? l.package : "—"); set("f-supplier", l ? l.supplier : "—");
@@ -94,7 +97,7 @@
   }
   function onEvent(m) {
     if (state && m.seq !== undefined && state.seq !== undefined && m.seq <= state.seq) return;
-    if (m.t === "round") { round = m; stopped = null; set("phase", T.running); }
+    if (m.t === "round") { round = m; stopped = null; }  // the phase is drawn from round.at
     else if (m.t === "stopped") { stopped = m; set("phase", T.window); }
     else if (m.t === "sold" || m.t === "withdrawn") {  // sold: a stop window's sales, once
       addResults(m.t === "sold" ? [...m.sales].reverse() : [m]);
