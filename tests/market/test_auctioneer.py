@@ -3,8 +3,11 @@ lots before they start. They extend rulebook v1 without changing a day that does
 
 from __future__ import annotations
 
-from jiqun.market.core.engine import HallEngine
+import pytest
+
+from jiqun.market.core.engine import EngineError, HallEngine
 from jiqun.market.core.events import (
+    Advance,
     ClockPaused,
     CommandRefused,
     Deposit,
@@ -41,6 +44,18 @@ def hall(*lots: Lot) -> HallEngine:
 
 def kinds(outs: list[Output]) -> list[str]:
     return [type(o).__name__ for o in outs]
+
+
+def test_an_opening_lead_starts_the_first_round_later_and_announces_it() -> None:
+    e = hall(lot("L1"), lot("L2"))
+    assert e.apply(Open(1000, 1500)) == []  # nothing starts yet
+    expected = RoundStarted("L1", 1, 2500, 600, 2, 100, 2500 + (200 + 1) * 100)  # K = 400/2
+    assert e.upcoming_round() == expected
+    assert e.apply(Press(2000, "B01", "L1", 5))[-1].reason == "no_running_clock"  # type: ignore[union-attr]
+    assert e.apply(Advance(2500)) == [expected]
+    assert e.upcoming_round() is None  # running: nothing is due to start
+    with pytest.raises(EngineError):
+        hall(lot("L1")).apply(Open(0, -1))
 
 
 def test_pause_stops_the_clock_without_a_sale_and_resume_goes_on_from_its_price() -> None:

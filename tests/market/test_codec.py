@@ -26,6 +26,7 @@ LOT = Lot(
 )
 EXAMPLES: list[ev.Input] = [
     ev.Open(1),
+    ev.Open(1, 3000),
     ev.Advance(2),
     ev.Press(3, "B1", "L1", 5, 0, 7),
     ev.Press(3, "B1", "L1", "5"),
@@ -58,3 +59,9 @@ def test_roundtrip(event: ev.Input) -> None:
 def test_every_input_kind_has_an_example() -> None:
     kinds = set(typing.get_args(ev.Input))
     assert kinds == {type(e) for e in EXAMPLES}
+
+
+def test_an_opening_without_lead_is_journaled_as_before() -> None:
+    """Journals written before ``Open`` had a lead decode to the same input."""
+    assert codec.encode(ev.Open(1)) == ("Open", {})
+    assert codec.decode("Open", 1, {}) == ev.Open(1, 0)

@@ -92,6 +92,8 @@ def encode(event: Input) -> tuple[str, dict[str, Any]]:
         return "Suspend", {"m": event.member, "s": event.suspended}
     if isinstance(event, SetDailyLimit):
         return "SetDailyLimit", {"m": event.member, "l": event.limit_fen}
+    if isinstance(event, Open) and event.lead_ms:
+        return "Open", {"d": event.lead_ms}
     if isinstance(event, Open | Advance | NewDay | Pause | Resume):
         return type(event).__name__, {}
     if isinstance(event, SetClock):
@@ -120,7 +122,7 @@ def _press(at: int, p: Mapping[str, Any]) -> Input:
 _DECODERS: dict[str, Callable[[int, Mapping[str, Any]], Input]] = {
     "Press": _press,
     "Advance": lambda at, p: Advance(at),
-    "Open": lambda at, p: Open(at),
+    "Open": lambda at, p: Open(at, p.get("d", 0)),
     "NewDay": lambda at, p: NewDay(at),
     "Deposit": lambda at, p: Deposit(at, p["m"], p["a"]),
     "Withdrawal": lambda at, p: Withdrawal(at, p["m"], p["a"]),

@@ -97,16 +97,21 @@ async def next_of(ws: ClientWebSocketResponse, kind: str, timeout: float = 3.0) 
 
 
 async def started(env: Live, rnd: dict[str, Any], hall: str = HALL) -> None:
-    """Until the round of a ``round`` message is on the clock: a round is announced when it
-    is due, ``pause_ms`` before it starts, and a press before then finds no running clock."""
-
-    def on_clock(market: Any) -> bool:
-        s = market.halls[hall].state
-        return s.phase in ("running", "window") and s.round_start == rnd["at"]
-
+    """Until the round of a ``round`` message has started (the hall's engine has reached its
+    ``at``): a round is announced when it is due, ``pause_ms`` before it starts, and a press
+    before then finds no running clock."""
     async with asyncio.timeout(5):
-        while not await env.service.runner.call(on_clock):
+        while await env.service.runner.call(lambda m: m.halls[hall].state.now) < rnd["at"]:
             await asyncio.sleep(0.01)
+
+
+async def next_round(
+    env: Live, ws: ClientWebSocketResponse, timeout: float = 3.0, hall: str = HALL
+) -> dict[str, Any]:
+    """The next ``round`` message, once that round has started (:func:`started`)."""
+    rnd = await next_of(ws, "round", timeout)
+    await started(env, rnd, hall)
+    return rnd
 
 
 @contextlib.asynccontextmanager

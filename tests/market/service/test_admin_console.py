@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from jiqun.market.service import users
-from tests.market.service.conftest import FEES, HALL, PASSWORD, Live, live, next_of, run
+from tests.market.service.conftest import FEES, HALL, PASSWORD, Live, live, next_of, next_round, run
 
 
 def _url(tmp_path: Path) -> str:
@@ -36,7 +36,7 @@ def test_suspended_buyer_cannot_buy_until_reinstated(tmp_path: Path) -> None:
             ws = await env.ws(b1)
             await next_of(ws, "state")
             assert (await env.post(auc, f"/api/halls/{HALL}/open")).status == 200
-            await next_of(ws, "round")
+            await next_round(env, ws)
             await ws.send_json({"t": "press", "id": 1, "lot": "L001", "qty": 5})
             ack = await next_of(ws, "ack")
             assert (ack["result"], ack["reason"]) == ("rejected", "suspended")
@@ -105,7 +105,7 @@ def test_users_roles_limits_and_disabled_logins(tmp_path: Path) -> None:
             ws = await env.ws(b9)
             await next_of(ws, "state")
             assert (await env.post(auc, f"/api/halls/{HALL}/open")).status == 200
-            await next_of(ws, "round")
+            await next_round(env, ws)
             # 20 units × 10 kg at ≥ 2 fen/kg ... at the start price of 6.00元/kg: 1,200.00元
             await ws.send_json({"t": "press", "id": 1, "lot": "L001", "qty": 20})
             ack = await next_of(ws, "ack")
@@ -213,7 +213,7 @@ def test_daily_limit_changed_and_lifted(tmp_path: Path) -> None:
             ws = await env.ws(b1)
             await next_of(ws, "state")
             assert (await env.post(auc, f"/api/halls/{HALL}/open")).status == 200
-            await next_of(ws, "round")
+            await next_round(env, ws)
             await ws.send_json({"t": "press", "id": 1, "lot": "L001", "qty": 5})
             ack = await next_of(ws, "ack")
             assert (ack["result"], ack["reason"]) == ("rejected", "over_daily_limit")

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from jiqun.market.service import users
-from tests.market.service.conftest import HALL, Live, live, lot, next_of, run
+from tests.market.service.conftest import HALL, Live, live, lot, next_of, next_round, run
 
 LOTS = [lot("L001"), lot("L002"), lot("L003")]
 
@@ -83,7 +83,7 @@ def test_queue_reorder_and_withdraw_before_start(tmp_path: Path) -> None:
             ws = await env.ws(buyer)
             await next_of(ws, "state")
             assert (await env.post(auc, f"{base}/open")).status == 200
-            started = await next_of(ws, "round")
+            started = await next_round(env, ws)
             assert started["lot"] == "L003"
             r = await env.post(auc, f"{base}/lots/L003/withdraw")
             assert (r.status, (await r.json())["error"]) == (409, "already_started")
@@ -107,7 +107,7 @@ def test_pause_set_clock_resume_and_live_presses(tmp_path: Path) -> None:
             r = await env.post(auc, f"{base}/pause")
             assert (r.status, (await r.json())["error"]) == (409, "hall_not_running")
             assert (await env.post(auc, f"{base}/open")).status == 200
-            first = await next_of(ws, "round")
+            first = await next_round(env, ws)
             assert (first["tick_ms"], first["step_fen"]) == (100, 2)
             r = await env.post(auc, f"{base}/pause")
             assert r.status == 200
@@ -125,7 +125,7 @@ def test_pause_set_clock_resume_and_live_presses(tmp_path: Path) -> None:
             assert (await r.json())["next_clock"] == {"tick_ms": 50, "step_fen": 4}
             r = await env.post(auc, f"{base}/resume")
             assert r.status == 200
-            again = await next_of(ws, "round")
+            again = await next_round(env, ws)
             assert again["lot"] == "L001" and again["round"] == 2
             assert (again["tick_ms"], again["step_fen"]) == (50, 4)
             assert again["start_fen"] <= 600  # resumes at the price it was held at

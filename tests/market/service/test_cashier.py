@@ -7,7 +7,7 @@ from typing import Any
 
 from jiqun.market.service.cashier import kg_text
 from jiqun.market.service.consoles import yuan_text
-from tests.market.service.conftest import HALL, Live, live, next_of, run
+from tests.market.service.conftest import HALL, Live, live, next_of, next_round, run
 
 
 def _url(tmp_path: Path) -> str:
@@ -140,7 +140,7 @@ def test_sale_receipt_and_supplier_payout(tmp_path: Path) -> None:
             ws = await env.ws(buyer)
             await next_of(ws, "state")
             assert (await env.post(auctioneer, f"/api/halls/{HALL}/open")).status == 200
-            await next_of(ws, "round")
+            await next_round(env, ws)
             await ws.send_json({"t": "press", "id": 1, "lot": "L001", "qty": 20})
             ack = await next_of(ws, "ack")
             assert ack["result"] == "sale"

@@ -13,7 +13,7 @@ from jiqun.market.crashtest import run_live_crash
 @pytest.mark.slow
 def test_kill_9_during_a_load_test_loses_nothing_acknowledged(tmp_path: Path) -> None:
     result = run_live_crash(
-        tmp_path, buyers=12, duration_s=6.0, kills=1, first_kill_s=2.5, after_restart_s=5.0
+        tmp_path, buyers=12, duration_s=7.5, kills=1, first_kill_s=4.0, after_restart_s=5.0
     )
     assert result.ok, result.problems
     assert result.kills == 1

@@ -13,7 +13,7 @@ import pytest
 from jiqun.market.core.events import Press
 from jiqun.market.service import gcpolicy
 from jiqun.market.service.gcpolicy import FULL_EVERY_S, QUIET_MS, THAW_EVERY_S, FullCollector
-from tests.market.service.conftest import HALL, live, run
+from tests.market.service.conftest import HALL, live, run, started
 
 
 class Node:
@@ -92,7 +92,9 @@ def test_the_runner_asks_when_its_clock_stops(tmp_path: Any) -> None:
             runner = env.service.runner
             runner.collector = Spy()
             auctioneer = await env.client("AUC")
-            assert (await env.post(auctioneer, f"/api/halls/{HALL}/open")).status == 200
+            r = await env.post(auctioneer, f"/api/halls/{HALL}/open")
+            assert r.status == 200
+            await started(env, (await r.json())["round"])  # announced pause_ms ahead
             await runner.submit(HALL, lambda now: Press(now, "B01", "L001", 20))
             for _ in range(100):  # the stop window closes, the pause begins
                 if seen:

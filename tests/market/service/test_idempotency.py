@@ -16,7 +16,17 @@ from jiqun.market.service.app import build_app, service_of
 from jiqun.market.service.idempotency import body_hash
 from jiqun.market.service.tables import staff_requests
 from jiqun.market.store import schema as t
-from tests.market.service.conftest import CLOCK, FEES, HALL, SECRET, Live, live, next_of, run
+from tests.market.service.conftest import (
+    CLOCK,
+    FEES,
+    HALL,
+    SECRET,
+    Live,
+    live,
+    next_of,
+    next_round,
+    run,
+)
 
 
 def _url(tmp_path: Path) -> str:
@@ -201,7 +211,7 @@ def test_idempotency_and_receipts_on_postgres(pg_url: str) -> None:
             ws = await env.ws(buyer)
             await next_of(ws, "state")
             assert (await env.post(auc, f"/api/halls/{HALL}/open")).status == 200
-            await next_of(ws, "round")
+            await next_round(env, ws)
             await ws.send_json({"t": "press", "id": 1, "lot": "L001", "qty": 6})
             ack = await next_of(ws, "ack")
             presses = await (await auc.get(f"/api/auctioneer/halls/{HALL}/presses")).json()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from jiqun.market.service.runner import ServerClock
-from tests.market.service.conftest import HALL, Live, live, lot, next_of, run
+from tests.market.service.conftest import HALL, Live, live, lot, next_of, next_round, run
 
 
 async def _open(env: Live) -> None:
@@ -27,7 +27,7 @@ async def _press_flow(url: str) -> None:
         assert [x["id"] for x in state["next"]] == ["L002"]
         await next_of(ws2, "state")
         await _open(env)
-        started = await next_of(ws1, "round")
+        started = await next_round(env, ws1)
         assert started["lot"] == "L001" and started["start_fen"] == 600
         assert {"at", "step_fen", "tick_ms", "ends_at"} <= started.keys()
 
@@ -78,7 +78,7 @@ def test_timers_announce_lapses_and_round_starts_on_time(tmp_path: Path) -> None
             ws = await env.ws(await env.client())
             await next_of(ws, "state")
             await _open(env)
-            first = await next_of(ws, "round")
+            first = await next_round(env, ws)
             withdrawn = await next_of(ws, "withdrawn")
             assert withdrawn["at"] == first["ends_at"] and withdrawn["units"] == 50
             arrived = env.service.runner.now()

@@ -25,7 +25,17 @@ from jiqun.market.journal import DurableMarket
 from jiqun.market.service import protocol
 from jiqun.market.service.app import build_app
 from jiqun.market.service.results import recent_results
-from tests.market.service.conftest import CLOCK, FEES, HALL, SECRET, live, lot, next_of, run
+from tests.market.service.conftest import (
+    CLOCK,
+    FEES,
+    HALL,
+    SECRET,
+    live,
+    lot,
+    next_of,
+    next_round,
+    run,
+)
 
 
 def _lot(lot_id: str, units: int = 20, start: int = 220) -> Lot:
@@ -95,7 +105,7 @@ def test_the_boards_last_results_survive_a_server_restart(tmp_path: Path) -> Non
             auctioneer = await env.client("AUC")
             r = await env.post(auctioneer, f"/api/halls/{HALL}/open")
             assert r.status == 200
-            await next_of(ws, "round")
+            await next_round(env, ws)
             runner = env.service.runner
             await runner.submit(HALL, lambda now: Press(now, "B01", "Q1", 10))
             await next_of(ws, "sold")

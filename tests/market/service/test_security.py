@@ -18,7 +18,7 @@ from jiqun.market.service.app import COOKIE, ROUTES, feature_routes
 from jiqun.market.service.openapi import DOCUMENT
 from jiqun.market.service.protocol import MAX_MESSAGE
 from jiqun.market.store import schema as t
-from tests.market.service.conftest import HALL, RESERVE, SECRET, live, next_of, run
+from tests.market.service.conftest import HALL, RESERVE, SECRET, live, next_of, next_round, run
 
 
 def _url(tmp_path: Path) -> str:
@@ -95,7 +95,7 @@ def test_presses_security(tmp_path: Path) -> None:
             assert (await next_of(ws_b, "ack"))["reason"] == "no_running_clock"
             auctioneer = await env.client("AUC")
             assert (await env.post(auctioneer, f"/api/halls/{HALL}/open")).status == 200
-            await next_of(ws_b, "round")
+            await next_round(env, ws_b)
 
             for who in (supplier, cashier, anon):
                 ws = await env.ws(who)
@@ -178,7 +178,7 @@ def test_the_reserve_price_appears_nowhere(tmp_path: Path) -> None:
             auctioneer = await env.client("AUC")
             r = await env.post(auctioneer, f"/api/halls/{HALL}/open")
             seen.append(await r.json())
-            seen.append(await next_of(ws, "round"))
+            seen.append(await next_round(env, ws))
             await ws.send_json({"t": "press", "id": 1, "lot": "L001", "qty": 50})
             seen.append(await next_of(ws, "ack"))
             for path in ("/api/halls", f"/api/halls/{HALL}/state", "/api/me"):

@@ -21,8 +21,8 @@ from tests.market.service.conftest import (
     live,
     lot,
     next_of,
+    next_round,
     run,
-    started,
 )
 
 
@@ -56,9 +56,9 @@ def test_a_stop_window_is_told_once_and_the_ack_comes_first(tmp_path: Path) -> N
             state = await next_of(board, "state")
             await next_of(ws1, "state")
             await _open(env)
-            first = await next_of(board, "round")
+            first = await next_round(env, board)
             await next_of(board, "state")  # opening the hall sends the board again
-            await next_of(ws1, "round")
+            await next_round(env, ws1)
             runner = env.service.runner
             # two presses stamped in the same instant: both in the stop window
             f1 = runner.enqueue(HALL, _press("B01", "L001", 20))
@@ -75,12 +75,11 @@ def test_a_stop_window_is_told_once_and_the_ack_comes_first(tmp_path: Path) -> N
             assert state["seq"] < first["seq"] < stopped["seq"] < sold["seq"]
 
             # the next round: the presser's own ack comes before the broadcast it causes
-            again = await next_of(ws1, "round")
+            again = await next_round(env, ws1)
             assert again["round"] == 2 and again["start_fen"] <= 600
             # announced with the window's summary, pause_ms before it starts
             assert again["seq"] == sold["seq"]
             assert again["at"] == stopped["window_closes_at"] + CLOCK.pause_ms
-            await started(env, again)
             await ws1.send_json(
                 {"t": "press", "id": 7, "lot": "L001", "round": 2, "tick": 0, "qty": 5}
             )
@@ -108,7 +107,7 @@ def test_an_announced_round_is_replaced_when_the_auctioneer_holds_the_hall(
             ws = await env.ws(await env.client("B01"))
             await next_of(ws, "state")
             await _open(env)
-            await next_of(ws, "round")
+            await next_round(env, ws)
             runner = env.service.runner
             await runner.submit(HALL, _press("B02", "L001", 10))
             await next_of(ws, "sold")
@@ -127,7 +126,7 @@ def test_an_announced_round_is_replaced_when_the_auctioneer_holds_the_hall(
                 await next_of(ws, "round", timeout=wait_s)
             resumed_at = runner.now()
             await runner.submit(HALL, Resume)
-            again = await next_of(ws, "round")  # resumed after its instant: starts at once
+            again = await next_round(env, ws)  # resumed after its instant: starts at once
             assert again["round"] == 2 and again["at"] >= max(resumed_at, announced["at"])
             assert again["start_fen"] == announced["start_fen"]
 
@@ -140,7 +139,7 @@ def test_the_auctioneers_clock_settings_reach_the_clients(tmp_path: Path) -> Non
             ws = await env.ws(await env.client())
             await next_of(ws, "state")
             await _open(env)
-            await next_of(ws, "round")
+            await next_round(env, ws)
             await next_of(ws, "state")  # opening the hall sends the board again
             runner = env.service.runner
             await runner.submit(HALL, lambda now: SetClock(now, 50, 4))
@@ -148,7 +147,7 @@ def test_the_auctioneers_clock_settings_reach_the_clients(tmp_path: Path) -> Non
             assert state["clock"]["tick_ms"] == 50 and state["clock"]["step_fen"] == 4
             assert state["round"]["tick_ms"] == 100  # the running round keeps its own
             await runner.submit(HALL, _press("B01", "L001", 10))
-            nxt = await next_of(ws, "round")
+            nxt = await next_round(env, ws)
             assert nxt["round"] == 2 and nxt["tick_ms"] == 50 and nxt["step_fen"] == 4
             # and the state a (re)connecting client gets says so too
             fresh = await next_of(await env.ws(await env.client()), "state")
@@ -164,7 +163,7 @@ def test_a_client_that_reconnects_gets_the_current_state(tmp_path: Path) -> None
             ws = await env.ws(b2)
             await next_of(ws, "state")
             await _open(env)
-            running = await next_of(ws, "round")
+            running = await next_round(env, ws)
             await ws.close()  # the connection drops …
             runner = env.service.runner
             await runner.submit(HALL, _press("B01", "L001", 15))  # … and the market goes on
@@ -175,7 +174,7 @@ def test_a_client_that_reconnects_gets_the_current_state(tmp_path: Path) -> None
             assert state["results"][0]["buyer"] == "B01" and state["results"][0]["qty"] == 15
             assert state["round"]["at"] == running["at"]  # the round it missed the stop of
             assert state["phase"] in ("window", "waiting")
-            later = await next_of(ws, "round")  # and it goes on with the market from there
+            later = await next_round(env, ws)  # and it goes on with the market from there
             assert later["round"] == 2 and later["seq"] > state["seq"]
 
     run(go())
@@ -218,7 +217,7 @@ def test_a_lot_added_to_the_next_ones_is_told_as_the_queue(tmp_path: Path) -> No
             ws = await env.ws(await env.client())
             await next_of(ws, "state")
             await _open(env)
-            await next_of(ws, "round")
+            await next_round(env, ws)
             await next_of(ws, "state")
             auctioneer = await env.client("AUC")
             r = await env.post(auctioneer, f"/api/halls/{HALL}/lots", lot("L003"))

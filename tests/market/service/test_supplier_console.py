@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from jiqun.market.service import catalogue
-from tests.market.service.conftest import HALL, live, lot, next_of, run
+from tests.market.service.conftest import HALL, live, lot, next_of, next_round, run
 
 
 def _url(tmp_path: Path) -> str:
@@ -72,7 +72,7 @@ def test_register_follow_and_see_proceeds(tmp_path: Path) -> None:
             ws = await env.ws(buyer)
             await next_of(ws, "state")
             assert (await env.post(auc, f"/api/halls/{HALL}/open")).status == 200
-            await next_of(ws, "round")
+            await next_round(env, ws)
             await ws.send_json({"t": "press", "id": 1, "lot": "S-1", "qty": 10})
             ack = await next_of(ws, "ack")
             assert ack["result"] == "sale"
@@ -99,7 +99,7 @@ def test_a_supplier_may_not_press(tmp_path: Path) -> None:
             ws = await env.ws(sup)
             await next_of(ws, "state")
             assert (await env.post(auc, f"/api/halls/{HALL}/open")).status == 200
-            await next_of(ws, "round")
+            await next_round(env, ws)
             await ws.send_json({"t": "press", "id": "s", "lot": "L001", "qty": 5})
             ack = await next_of(ws, "ack")
             assert (ack["result"], ack["reason"]) == ("rejected", "forbidden")

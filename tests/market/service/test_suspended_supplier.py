@@ -23,8 +23,8 @@ from tests.market.service.conftest import (
     live,
     lot,
     next_of,
+    next_round,
     run,
-    started,
 )
 
 OTHER = "B"  # a second hall, not opened
@@ -78,7 +78,7 @@ def test_a_suspended_suppliers_lots_do_not_sell(tmp_path: Path) -> None:
             for ws in (board, ws1, ws2):
                 await next_of(ws, "state")
             assert (await env.post(auc, f"/api/halls/{HALL}/open")).status == 200
-            first = await next_of(ws1, "round")
+            first = await next_round(env, ws1)
             assert first["lot"] == "L001"  # S01's first lot is on the clock
 
             r = await env.post(adm, "/api/admin/members/S01/suspension", {"suspended": True})
@@ -120,10 +120,9 @@ def test_a_suspended_suppliers_lots_do_not_sell(tmp_path: Path) -> None:
             await ws1.send_json({"t": "press", "id": 1, "lot": "L001", "qty": 50})
             ack = await next_of(ws1, "ack")
             assert (ack["result"], ack["qty"]) == ("sale", 50)
-            assert (await next_of(ws2, "round"))["lot"] == "L001"  # (B02's first round)
-            nxt = await next_of(ws2, "round", timeout=5.0)
+            assert (await next_round(env, ws2))["lot"] == "L001"  # (B02's first round)
+            nxt = await next_round(env, ws2, timeout=5.0)
             assert nxt["lot"] == "M001"  # L002 withdrawn: S02's lot is next
-            await started(env, nxt)
             await ws2.send_json({"t": "press", "id": 1, "lot": "M001", "qty": 10})
             ack = await next_of(ws2, "ack")
             assert (ack["result"], ack["qty"]) == ("sale", 10)

@@ -184,8 +184,10 @@ class HallEngine:
         elif isinstance(event, Open):
             if s.phase != IDLE:
                 raise EngineError("the hall is already open")
+            if type(event.lead_ms) is not int or event.lead_ms < 0:
+                raise EngineError(f"bad opening lead {event.lead_ms!r}")
             s.now = at
-            self._next_lot(0, at, out)
+            self._next_lot(0, at + event.lead_ms, out)
             self._advance(at, out, close_windows_at=False)
         elif isinstance(event, AddLot):
             self._advance(at, out, close_windows_at=False)

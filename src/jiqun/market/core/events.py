@@ -16,9 +16,13 @@ from jiqun.market.core.model import Lot, Member
 
 @dataclass(frozen=True, slots=True)
 class Open:
-    """The auctioneer starts the hall: the first lot's first round starts at ``at_ms``."""
+    """The auctioneer starts the hall: the first lot's first round starts ``lead_ms`` after
+    ``at_ms``. A replay opens at 0 with no lead (rulebook v1: the first round starts at 0); the
+    live market leads by the hall's ``pause_ms``, the pause it keeps between any two lots, so
+    that buyers see the first lot, and have its round announced, before its price falls."""
 
     at_ms: int
+    lead_ms: int = 0
 
 
 @dataclass(frozen=True, slots=True)

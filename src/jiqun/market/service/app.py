@@ -145,6 +145,14 @@ class Service:
                 check = None if claim is None else claim.check("AddMember")
                 await self.runner.submit(hall, lambda now: AddMember(now, member), check)
 
+    async def open_hall(
+        self, hall: str, check: Callable[[DurableMarket], None] | None = None
+    ) -> None:
+        """Open ``hall``: its first round starts the hall's ``pause_ms`` later, announced at
+        once (:class:`~jiqun.market.core.events.Open`)."""
+        lead = await self.runner.call(lambda m: m.halls[hall].clock.pause_ms)
+        await self.runner.submit(hall, lambda now: Open(now, lead), check)
+
     async def first_hall(self) -> str:
         halls = await self.runner.call(lambda m: sorted(m.halls))
         if not halls:
@@ -396,7 +404,7 @@ async def api_open(request: web.Request) -> web.StreamResponse:
             if claim is not None:
                 claim.check("Open")(m)
 
-        await service.runner.submit(hall, Open, idle)
+        await service.open_hall(hall, idle)
         detail: dict[str, Any] = {"hall": hall}
         if claim is not None:
             detail["request_id"] = claim.key

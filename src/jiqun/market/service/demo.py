@@ -30,7 +30,7 @@ from aiohttp import web
 from argon2 import PasswordHasher
 
 from jiqun import aio
-from jiqun.market.core.events import Deposit, Open
+from jiqun.market.core.events import Deposit
 from jiqun.market.core.model import ClockSettings, Lot, MarketSettings
 from jiqun.market.journal import DurableMarket
 from jiqun.market.quality import service as quality_service
@@ -162,7 +162,7 @@ async def setup(service: Service, *, buyers: int = 40, lots: int = 24, seed: int
         amount = rng.randint(5, 20) * 1_000_000  # 5 to 20 万元 on the one-card
         await service.runner.submit(HALL, partial(Deposit, member=user, amount_fen=amount))
     await add_lots(service, HALL, lots, rng)
-    await service.runner.submit(HALL, Open)
+    await service.open_hall(HALL)
 
 
 async def keep_lots_coming(

@@ -186,7 +186,10 @@ DOCUMENT: dict[str, Any] = {
         },
         "/api/halls/{hall}/open": {
             "post": {
-                "summary": "Open the hall: its first lot's first round starts (auctioneer)",
+                "summary": (
+                    "Open the hall: its first lot's first round starts the hall's pause_ms "
+                    "later, announced at once (auctioneer)"
+                ),
                 "parameters": [*HALL, IDEMPOTENCY_KEY],
                 "security": CSRF,
                 "responses": {
