@@ -123,14 +123,18 @@
   // ---------------------------------------------------------------- auctioneer
   async function auctioneer() {
     const hall = app.dataset.hall, base = `/api/halls/${encodeURIComponent(hall)}`;
-    let round = null, stopped = null, offset = 0, pending = [];
+    let round = null, stopped = null, offset = 0, pending = [], phase = null;
+    function showPhase(v, held) {
+      phase = v;
+      $("phase").textContent = T[v] || v;
+      $("phase").className = "phase-" + v;
+      $("held").textContent = held ? `(${T.held})` : "";
+    }
     async function refresh() {
       const v = await get(`/api/auctioneer/halls/${encodeURIComponent(hall)}`);
       offset = v.s - Date.now();
       round = v.round; stopped = v.stopped;
-      $("phase").textContent = T[v.phase] || v.phase;
-      $("phase").className = "phase-" + v.phase;
-      $("held").textContent = v.held ? `(${T.held})` : "";
+      showPhase(v.phase, v.held);
       $("current").textContent = v.lot ? `${v.lot.id} ${v.lot.variety} ${v.lot.grade} · ${T.remaining} ${v.lot.remaining}` : "—";
       const f = $("clock");
       if (!f.tick_ms.value) { f.tick_ms.value = v.next_clock.tick_ms; f.step_fen.value = v.next_clock.step_fen; }
@@ -152,6 +156,8 @@
     }
     function tick() {
       const now = Date.now() + offset;
+      // a round is announced before it starts (no message when it does): its start is drawn
+      if (round && phase === "waiting" && now >= round.at) showPhase("running", false);
       let p = null;
       if (stopped) p = stopped.price_fen;
       else if (round && now < round.ends_at) p = round.start_fen - Math.max(0, Math.floor((now - round.at) / round.tick_ms)) * round.step_fen;
@@ -181,7 +187,7 @@
       const ws = new WebSocket(`${proto}://${location.host}/ws/${encodeURIComponent(hall)}?csrf=${encodeURIComponent(csrf)}`);
       ws.onmessage = (e) => {
         const m = JSON.parse(e.data);
-        if (["state", "round", "stopped", "sale", "withdrawn", "closed"].includes(m.t)) { refresh(); presses(); }
+        if (["state", "round", "stopped", "sold", "withdrawn", "closed"].includes(m.t)) { refresh(); presses(); }
       };
       ws.onclose = () => setTimeout(connect, 1000);
     }
