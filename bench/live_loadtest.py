@@ -32,6 +32,7 @@ COLUMNS = (
     ("ack_p99_ms", "ack p99 (ms)"),
     ("fanout_p99_ms", "fan-out p99 (ms)"),
     ("clock_error_p99_ms", "clock error p99 (ms)"),
+    ("stop_fanout_p99_ms", "stop fan-out p99 (ms)"),
     ("server_cpu_pct", "server CPU %"),
     ("client_lag_p99_ms", "client loop lag p99 (ms)"),
 )
