@@ -27,6 +27,7 @@ from typing import Any
 from jiqun.market.core.events import Press
 from jiqun.market.service import demo
 from jiqun.market.service import runner as market_runner
+from jiqun.market.service.loadtest import percentile
 
 Runner = market_runner.MarketRunner
 rows: dict[str, list[float]] = {"stamp→reply": [], "commit": [], "handback→finish": [], "group": []}
@@ -67,13 +68,13 @@ def timed_finish(self: Any, batch: list[Any], outcomes: list[Any]) -> None:
 
 
 def report(*_: object) -> None:
+    """The percentiles as the load test computes its own (:func:`loadtest.percentile`)."""
     for name, values in rows.items():
-        s = sorted(values)
-        if s:
-            p = {q: s[min(len(s) - 1, int(q / 100 * len(s)))] for q in (50, 90, 99)}
+        if values:
+            p = {q: percentile(values, q) for q in (50, 90, 99)}
             print(
-                f"{name}: n={len(s)} p50={p[50]:.1f} p90={p[90]:.1f} p99={p[99]:.1f} "
-                f"max={s[-1]:.1f}",
+                f"{name}: n={len(values)} p50={p[50]} p90={p[90]} p99={p[99]} "
+                f"max={max(values):.1f}",
                 file=sys.stderr,
                 flush=True,
             )
