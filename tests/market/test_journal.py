@@ -101,26 +101,27 @@ class DurableMarketContract:
     def test_a_group_commit_larger_than_one_statement_journals_every_input_in_order(
         self, market: DurableMarket
     ) -> None:
-        """The group's journal rows go in multi-row statements of 100: 250 inputs take three,
-        each row at its own seq, in the order of the inputs, and the journal replays."""
+        """The group's journal rows go in multi-row statements of 180 (900 parameters): 400
+        inputs take three, each row at its own seq, in the order of the inputs, and the
+        journal replays."""
         from jiqun.market.ledger import JOURNAL_ROWS_PER_STATEMENT
 
         m3_setup(market)
         first = market.seq
-        presses = [Press(1_260 + i, "B01", "L001", 5 + i % 3) for i in range(250)]
+        presses = [Press(1_260 + i, "B01", "L001", 5 + i % 3) for i in range(400)]
         assert len(presses) > 2 * JOURNAL_ROWS_PER_STATEMENT
         outputs = market.submit_many(
             [("A", p) for p in presses], lambda hall, event, seq, apply: (seq, apply())
         )
-        assert [seq for seq, _ in outputs] == list(range(first + 1, first + 251))
+        assert [seq for seq, _ in outputs] == list(range(first + 1, first + 401))
         rows = self.execute(
             "SELECT seq, kind, at_ms FROM journal WHERE seq > :s ORDER BY seq", s=first
         )
-        assert rows == [(first + 1 + i, "Press", 1_260 + i) for i in range(250)]
+        assert rows == [(first + 1 + i, "Press", 1_260 + i) for i in range(400)]
         assert sum(len(sales(out)) for _, out in outputs) >= 1
         again = self.reopen(market)
         try:
-            assert again.seq == first + 250
+            assert again.seq == first + 400
             assert again.verify() == []
         finally:
             again.close()

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from jiqun.market.core import postings
 from jiqun.market.core.events import Sale
 from jiqun.market.core.model import MarketSettings, Member, Role
 from jiqun.market.core.postings import Entry, Transaction
@@ -417,6 +418,70 @@ class SqlContract(LedgerContract):
         other.engine.dispose()
         assert len(results) == 2 and results[0] == results[1]
         assert opened.balance("wallet:B01") == 1_000
+
+    def _post_group(self, ledger: Any, txns: list[Transaction]) -> None:
+        """A group commit's postings: written together in one database transaction."""
+        with ledger.begin() as work:
+            work.post_fresh(txns)
+
+    def test_a_group_of_postings_equals_posting_them_one_at_a_time(self, opened: Ledger) -> None:
+        """The journal writes a group commit's postings together (few statements for all):
+        against the in-memory fake posting the same transactions one at a time, in groups of
+        1 to 300 (a group of 300 sales is more than one statement of each kind)."""
+        model = MemoryLedger()
+        for m in ("B01", "B02"):
+            model.open_member(Member(m, Role.BUYER), 0)
+        model.open_member(Member("S01", Role.SUPPLIER), 0)
+        rng = random.Random(5)
+        txns: list[Transaction] = []
+        for i in range(900):
+            buyer, at = rng.choice(("B01", "B02")), 10 + i
+            op = rng.choice(("deposit", "sale", "sale", "sale", "withdraw", "payout"))
+            if op == "deposit":
+                txn = postings.deposit(buyer, rng.randrange(1, 400_000), at, f"g{i}")
+            elif op == "sale":
+                txn = postings.sale(sale(rng.randrange(1, 30), 500, buyer, at), MARKET, f"g{i}")
+            elif op == "withdraw":
+                txn = postings.withdrawal(buyer, rng.randrange(1, 50_000), at, f"g{i}")
+            else:
+                txn = postings.payout("S01", rng.randrange(1, 30_000), at, f"g{i}")
+            try:
+                model.post(txn)  # the fake refuses what would take an account below zero
+            except InsufficientFunds:
+                continue
+            txns.append(txn)
+        assert sum(t.kind == "sale" for t in txns[:300]) > 100
+        start = 0
+        for size in (300, 1, 2, *[rng.randrange(1, 80) for _ in range(40)]):
+            self._post_group(opened, txns[start : start + size])
+            start += size
+        self._post_group(opened, txns[start:])
+        for account in ("wallet:B01", "wallet:B02", "proceeds:S01", "cash", "revenue:commission"):
+            assert opened.balance(account) == model.balance(account), account
+        for txn in txns[::7]:
+            assert opened.get(txn.key) == txn  # entries in their order, meta, time
+        assert opened.reconcile().ok
+
+    def test_a_group_is_checked_in_order_and_written_all_or_nothing(self, opened: Ledger) -> None:
+        """Two sales that the wallet covers only with the deposit after them: refused (the
+        group's total would be positive), nothing of the group written; in the other order
+        accepted."""
+        opened.deposit("B01", 100_000, 0, "d0")
+        spend = postings.sale(sale(10, 576, "B01", 1), MARKET, "s1")
+        cost = next(e.amount_fen for e in spend.entries if e.account == "wallet:B01")
+        assert 100_000 - cost >= 0 > 100_000 - 2 * cost
+        again = postings.sale(sale(10, 576, "B01", 2), MARKET, "s2")
+        top_up = postings.deposit("B01", 2 * cost, 3, "d1")
+        with pytest.raises(InsufficientFunds, match="wallet:B01"):
+            self._post_group(opened, [spend, again, top_up])
+        assert opened.balance("wallet:B01") == 100_000
+        assert opened.get("s1") is None and opened.get("d1") is None
+        self._post_group(opened, [top_up, spend, again])
+        assert opened.balance("wallet:B01") == 100_000
+        assert opened.balance("proceeds:S01") == 2 * sum(
+            -e.amount_fen for e in spend.entries if e.account == "proceeds:S01"
+        )
+        assert opened.reconcile().ok
 
 
 class TestSqliteLedger(SqlContract):

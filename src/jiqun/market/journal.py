@@ -55,6 +55,7 @@ from jiqun.market.core.events import (
     Suspend,
 )
 from jiqun.market.core.model import ClockSettings, MarketSettings
+from jiqun.market.core.postings import Transaction
 from jiqun.market.ledger import LedgerWork, SqlLedger, member_account
 from jiqun.market.store import open_store
 from jiqun.market.store import schema as t
@@ -202,7 +203,7 @@ class DurableMarket:
                     work.sql.insert_journal, (seq, hall, kind, _compact(payload), event.at_ms)
                 )
                 outputs = engine.apply(event)
-                self._book(work, self.configs[hall], seq, event, outputs)
+                work.post_fresh(self._book(work, self.configs[hall], seq, event, outputs))
         except BaseException:
             self._drop_writer()
             self._restore()
@@ -237,6 +238,7 @@ class DurableMarket:
         results: list[T] = []
         applied: list[int] = []
         rows: list[tuple[Any, ...]] = []  # the journal's rows, written together at the end
+        txns: list[Transaction] = []  # and the postings
         self._stale = True
         try:
             if self._writer is None:
@@ -251,13 +253,14 @@ class DurableMarket:
                         kind, payload = encode(event)
                         rows.append((seq, hall, kind, _compact(payload), event.at_ms))
                         outputs = self.halls[hall].apply(event)
-                        self._book(work, self.configs[hall], seq, event, outputs)
+                        txns.extend(self._book(work, self.configs[hall], seq, event, outputs))
                         applied.append(seq)
                         return outputs
 
                     results.append(each(hall, event, seq, apply))
                     if applied[-1:] != [seq] or len(applied) != index + 1:
                         raise JournalError("each() must call apply() once")  # no gap, no twice
+                work.post_fresh(txns)
                 work.sql.insert_journal_rows(work.cursor, rows)
         except BaseException:
             self._drop_writer()
@@ -291,20 +294,23 @@ class DurableMarket:
     @staticmethod
     def _book(
         work: LedgerWork, config: HallConfig, seq: int, event: Input, outputs: list[Output]
-    ) -> None:
+    ) -> list[Transaction]:
+        """Write what an input changes of the members at once; return its postings, which the
+        caller writes with the others of its commit (:meth:`LedgerWork.post_fresh`)."""
         if isinstance(event, AddMember):
             work.open_member(event.member, event.at_ms)
         elif isinstance(event, Suspend):
             work.suspend(event.member, event.suspended)
+        txns = []
         for i, out in enumerate(outputs):
             if isinstance(out, Sale):
-                work.post(postings.sale(out, config.market, ledger_key(seq, i)), fresh=True)
+                txns.append(postings.sale(out, config.market, ledger_key(seq, i)))
             elif isinstance(out, CashMoved):
                 move = _CASH_POSTINGS[out.kind]
-                key = ledger_key(seq, i)
-                work.post(move(out.member, out.amount_fen, out.at_ms, key), fresh=True)
+                txns.append(move(out.member, out.amount_fen, out.at_ms, ledger_key(seq, i)))
             elif isinstance(out, SealedSettled):  # a second award of an item is refused here
-                work.post(postings.sealed_award(out, postings.sealed_key(out.item)), fresh=True)
+                txns.append(postings.sealed_award(out, postings.sealed_key(out.item)))
+        return txns
 
     # ------------------------------------------------------------------ state
 

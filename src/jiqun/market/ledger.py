@@ -990,47 +990,77 @@ class LedgerWork:
 
     def post(self, txn: Transaction, *, fresh: bool = False) -> Transaction:
         """Write one transaction and its balances. ``fresh``: the caller guarantees the key is
-        new (the journal derives it from a sequence number it has just inserted), which saves
-        the idempotency lookup; the unique key still stands guard."""
-        conn, x = self.conn, t.transactions
-        digest = content_hash(txn)
+        new (:meth:`post_fresh`), which saves the idempotency lookup."""
         if not fresh:
+            conn, x = self.conn, t.transactions
             row = conn.execute(sa.select(x.c.content_hash).where(x.c.key == txn.key)).first()
             if row is not None:
-                if row.content_hash != digest:
+                if row.content_hash != content_hash(txn):
                     raise IdempotencyConflict(f"key {txn.key} is used by another transaction")
                 return _load(conn, [txn.key])[0].transaction()
-        _check_new(txn)
-        ids = self._account_ids({e.account for e in txn.entries})
-        deltas: dict[int, int] = {}
-        watched: dict[int, str] = {}
-        for e in txn.entries:
-            account_id = ids[e.account]
-            delta = side(account_kind(e.account)) * e.amount_fen
-            deltas[account_id] = deltas.get(account_id, 0) + delta
-            if guarded(e.account):
-                watched[account_id] = e.account
-        falling = {i for i in watched if deltas[i] < 0}
-        # Lock every account of the transaction in one order (no two writers can deadlock),
-        # then check the falling wallets and proceeds against the locked balances.
-        # Lock every account of the transaction in one order (no two writers can deadlock),
-        # then check the falling wallets and proceeds against the locked balances.
-        cursor, sql = self.cursor, self.sql
-        if deltas:
-            cursor.execute(sql.lock(len(deltas)), sorted(deltas))
-            for account_id, balance in cursor.fetchall():
-                if account_id in falling and balance + deltas[account_id] < 0:
-                    raise InsufficientFunds(f"{watched[account_id]} would go below zero")
-        meta = _canonical(txn.meta)
-        pairs = [(ids[e.account], e.amount_fen) for e in txn.entries]
-        sql.insert(cursor, (txn.key, txn.kind, txn.at_ms, digest, meta), pairs)
-        changed = [(i, d) for i, d in deltas.items() if d]
-        if changed:
-            sql.add(cursor, changed)
+        self.post_fresh([txn])
         return txn
 
+    def post_fresh(self, txns: Sequence[Transaction]) -> None:
+        """Write transactions whose keys the caller guarantees are new (the journal derives
+        them from sequence numbers it has just inserted; the unique key still stands guard),
+        in order, with their balances: each is checked as if written alone after the ones
+        before it (a wallet or proceeds never below zero). A group commit writes all of its
+        sales with a few statements (:meth:`HotSql.write`)."""
+        if not txns:
+            return
+        for txn in txns:
+            _check_new(txn)
+        ids = self._account_ids({e.account for txn in txns for e in txn.entries})
+        watched: dict[int, str] = {}  # wallets and proceeds: never below zero
+        writes = []
+        for txn in txns:
+            deltas: dict[int, int] = {}
+            for e in txn.entries:
+                account_id = ids[e.account]
+                delta = side(account_kind(e.account)) * e.amount_fen
+                deltas[account_id] = deltas.get(account_id, 0) + delta
+                if guarded(e.account):
+                    watched[account_id] = e.account
+            writes.append(
+                _Write(
+                    (txn.key, txn.kind, txn.at_ms, content_hash(txn), _canonical(txn.meta)),
+                    [(ids[e.account], e.amount_fen) for e in txn.entries],
+                    deltas,
+                )
+            )
+        self.sql.write(self.cursor, writes, watched)
 
-JOURNAL_ROWS_PER_STATEMENT = 100  # × 5 parameters: under SQLite's oldest limit of 999
+
+@dataclass(frozen=True)
+class _Write:
+    """One fresh transaction as the hot path's statements take it."""
+
+    header: tuple[Any, ...]  # key, kind, at_ms, content_hash, meta
+    pairs: list[tuple[int, int]]  # (account id, amount) per entry, in order
+    deltas: dict[int, int]  # account id → change of its balance (on its own side)
+
+
+def _check_funds(
+    writes: Sequence[_Write], balances: dict[int, int], watched: Mapping[int, str]
+) -> None:
+    """Apply ``writes`` in order to ``balances`` (the watched accounts they lower, read in
+    the same database transaction) and refuse the first that takes one below zero."""
+    for w in writes:
+        for account_id, delta in w.deltas.items():
+            if account_id in balances:
+                balances[account_id] += delta
+                if delta < 0 and account_id in watched and balances[account_id] < 0:
+                    raise InsufficientFunds(f"{watched[account_id]} would go below zero")
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+PARAMETERS_PER_STATEMENT = 900  # under SQLite's oldest limit of 999 bound parameters
+JOURNAL_ROWS_PER_STATEMENT = PARAMETERS_PER_STATEMENT // 5
 
 
 class HotSql:
@@ -1038,18 +1068,13 @@ class HotSql:
     run on its own cursor: going through SQLAlchemy's statement machinery cost more than
     the statements themselves and held SQLite under 1,000 sales/s."""
 
-    p = "?"
-    for_update = ""  # SQLite: BEGIN IMMEDIATE has already serialised the writers
+    p = "?"  # (no row locks: SQLite's BEGIN IMMEDIATE has already serialised the writers)
 
     def __init__(self) -> None:
         p = self.p
         self.insert_journal = (
             "INSERT INTO journal (seq, hall, kind, payload, at_ms) "
             f"VALUES ({p}, {p}, {p}, {p}, {p})"
-        )
-        self.insert_txn = (
-            "INSERT INTO transactions (key, kind, at_ms, content_hash, meta) "
-            f"VALUES ({p}, {p}, {p}, {p}, {p}) RETURNING id"
         )
 
     def insert_journal_rows(self, cursor: Any, rows: list[tuple[Any, ...]]) -> None:
@@ -1065,35 +1090,61 @@ class HotSql:
                 [value for row in chunk for value in row],
             )
 
-    def lock(self, n: int) -> str:
-        marks = ", ".join([self.p] * n)
-        return (
-            "SELECT account_id, balance_fen FROM balances "
-            f"WHERE account_id IN ({marks}) ORDER BY account_id{self.for_update}"
-        )
-
-    def insert(self, cursor: Any, header: tuple[Any, ...], pairs: list[tuple[int, int]]) -> None:
-        """The transaction's row and its entries (in-process calls: cheap on SQLite)."""
-        cursor.execute(self.insert_txn, header)
-        txn_id = cursor.fetchone()[0]
-        cursor.executemany(
-            "INSERT INTO entries (txn_id, account_id, amount_fen) VALUES (?, ?, ?)",
-            [(txn_id, account, amount) for account, amount in pairs],
-        )
-
-    def add(self, cursor: Any, changed: list[tuple[int, int]]) -> None:
-        cursor.executemany(
-            "UPDATE balances SET balance_fen = balance_fen + ? WHERE account_id = ?",
-            [(delta, account) for account, delta in changed],
-        )
+    def write(self, cursor: Any, writes: Sequence[_Write], watched: Mapping[int, str]) -> None:
+        """Fresh transactions, their entries and balances in a few statements for all of
+        them: SQLite runs in-process and each statement (each row it returns, too) lets go of
+        the GIL and waits to get it back from the busy event loop thread, which made a sale
+        cost ≈ 15 such waits (bench/RESULTS.md, "Fifth session"). The balances the check
+        needs come back as one row; the entries find their transaction by its unique key."""
+        p = self.p
+        lowered = sorted({a for w in writes for a, d in w.deltas.items() if d < 0 and a in watched})
+        if lowered:
+            balances: dict[int, int] = {}
+            for chunk in _chunks(lowered, PARAMETERS_PER_STATEMENT):
+                cursor.execute(
+                    "SELECT group_concat(account_id || ' ' || balance_fen) FROM balances "
+                    f"WHERE account_id IN ({', '.join([p] * len(chunk))})",
+                    list(chunk),
+                )
+                found = cursor.fetchone()[0]
+                for pair in found.split(",") if found else ():
+                    account_id, balance = pair.split(" ")
+                    balances[int(account_id)] = int(balance)
+            _check_funds(writes, balances, watched)
+        for chunk in _chunks(writes, PARAMETERS_PER_STATEMENT // 5):
+            cursor.execute(
+                "INSERT INTO transactions (key, kind, at_ms, content_hash, meta) VALUES "
+                + ", ".join([f"({p}, {p}, {p}, {p}, {p})"] * len(chunk)),
+                [value for w in chunk for value in w.header],
+            )
+        entries = [(w.header[0], a, m) for w in writes for a, m in w.pairs]
+        entry = f"((SELECT id FROM transactions WHERE key = {p}), {p}, {p})"
+        for chunk in _chunks(entries, PARAMETERS_PER_STATEMENT // 3):
+            cursor.execute(
+                "INSERT INTO entries (txn_id, account_id, amount_fen) VALUES "
+                + ", ".join([entry] * len(chunk)),
+                [value for entry in chunk for value in entry],
+            )
+        totals: dict[int, int] = {}
+        for w in writes:
+            for account_id, delta in w.deltas.items():
+                totals[account_id] = totals.get(account_id, 0) + delta
+        changed = [(a, d) for a, d in totals.items() if d]
+        for chunk in _chunks(changed, PARAMETERS_PER_STATEMENT // 3):
+            cases = " ".join([f"WHEN {p} THEN {p}"] * len(chunk))
+            cursor.execute(
+                f"UPDATE balances SET balance_fen = balance_fen + CASE account_id {cases} END "
+                f"WHERE account_id IN ({', '.join([p] * len(chunk))})",
+                [v for pair in chunk for v in pair] + [a for a, _ in chunk],
+            )
 
 
 class PostgresHotSql(HotSql):
-    """On PostgreSQL every statement is a round trip: the transaction and its entries go in
-    one statement, the balances in another, arrays instead of many rows."""
+    """On PostgreSQL every statement is a round trip: per transaction, its accounts are locked
+    in one order (no two writers can deadlock) and checked, the transaction and its entries go
+    in one statement, the balances in another, arrays instead of many rows."""
 
     p = "%s"
-    for_update = " FOR UPDATE"
 
     INSERT = (
         "WITH t AS (INSERT INTO transactions (key, kind, at_ms, content_hash, meta) "
@@ -1107,13 +1158,23 @@ class PostgresHotSql(HotSql):
         "FROM unnest(%s::integer[], %s::bigint[]) AS u(a, d) WHERE b.account_id = u.a"
     )
 
-    def insert(self, cursor: Any, header: tuple[Any, ...], pairs: list[tuple[int, int]]) -> None:
-        accounts = [a for a, _ in pairs]
-        amounts = [m for _, m in pairs]
-        cursor.execute(self.INSERT, (*header, accounts, amounts))
-
-    def add(self, cursor: Any, changed: list[tuple[int, int]]) -> None:
-        cursor.execute(self.ADD, ([a for a, _ in changed], [d for _, d in changed]))
+    def write(self, cursor: Any, writes: Sequence[_Write], watched: Mapping[int, str]) -> None:
+        for w in writes:
+            locked = sorted(w.deltas)
+            if locked:
+                cursor.execute(
+                    "SELECT account_id, balance_fen FROM balances "
+                    f"WHERE account_id IN ({', '.join(['%s'] * len(locked))}) "
+                    "ORDER BY account_id FOR UPDATE",
+                    locked,
+                )
+                _check_funds([w], dict(cursor.fetchall()), watched)
+            accounts = [a for a, _ in w.pairs]
+            amounts = [m for _, m in w.pairs]
+            cursor.execute(self.INSERT, (*w.header, accounts, amounts))
+            changed = [(a, d) for a, d in w.deltas.items() if d]
+            if changed:
+                cursor.execute(self.ADD, ([a for a, _ in changed], [d for _, d in changed]))
 
 
 _HOT_SQL = {False: HotSql(), True: PostgresHotSql()}
