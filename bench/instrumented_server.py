@@ -51,7 +51,8 @@ events: list[tuple[float, str, float]] = []  # (start, what, ms): full collectio
 slow: list[tuple[float, float, str]] = []  # (stamp→reply ms, stamped at (monotonic), parts)
 work: list[tuple[float, float, str]] = []  # the writer thread's jobs: (start, end, what)
 _commit, _hand_back, _finish = Runner._commit, Runner._hand_back, Runner._finish
-_call = Runner.call
+_call, _write = Runner.call, Runner._write
+broadcast: list[tuple[float, float]] = []  # the loop writing a slice of a broadcast
 _snapshot, _start = DurableMarket.snapshot, Runner.start
 _gc_started = 0.0
 
@@ -100,12 +101,25 @@ def timed_finish(self: Any, batch: list[Any], outcomes: list[Any]) -> None:
             parts = (
                 f"queued {mark[0] - stamped:.0f}, commit {mark[1] - mark[0]:.0f}, "
                 f"hand back {mark[2] - mark[1]:.0f}, to the loop {started - mark[2]:.0f}, "
-                f"group {len(batch)}"
+                f"group {len(batch)}, loop broadcasting {writing(mark[0], mark[1]):.0f} ms "
+                "of the commit"
             )
             slow.append((replied - job.event.at_ms, stamped, parts + writer(stamped, mark[0])))
             rows["commit"].append(mark[1] - mark[0])
             rows["handback→finish"].append(started - mark[2])
             rows["group"].append(len(batch))
+
+
+def timed_write(self: Any, h: Any, start: int, waited: bool = False) -> None:
+    began = now_ms()
+    _write(self, h, start, waited)
+    broadcast.append((began, now_ms()))
+
+
+def writing(since: float, until: float) -> float:
+    """How long the loop spent writing broadcasts between ``since`` and ``until``."""
+    spans = [(a, b) for a, b in broadcast[-400:] if b > since and a < until]
+    return sum(min(b, until) - max(a, since) for a, b in spans)
 
 
 def writer(since: float, until: float) -> str:
@@ -172,6 +186,7 @@ if __name__ == "__main__":
     Runner._finish = timed_finish  # type: ignore[method-assign]
     Runner.start = started  # type: ignore[method-assign]
     Runner.call = timed_call  # type: ignore[method-assign]
+    Runner._write = timed_write  # type: ignore[method-assign]
     DurableMarket.snapshot = timed_snapshot  # type: ignore[method-assign]
     gc.callbacks.append(on_gc)
     signal.signal(signal.SIGUSR1, report)

@@ -3,6 +3,7 @@ lot and rebuilt from the tables, rapid-test series, lab verdicts, blocking and f
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 
 import pytest
@@ -10,7 +11,14 @@ import sqlalchemy as sa
 
 from jiqun.market.core.model import Lot
 from jiqun.market.quality import intake
-from jiqun.market.quality.sampling import DAY_MS, MONDAY_CST_MS, WEEK_MS, PlanSettings
+from jiqun.market.quality.sampling import (
+    DAY_MS,
+    MONDAY_CST_MS,
+    WEEK_MS,
+    Arrival,
+    PlanSettings,
+    SamplingPlan,
+)
 from jiqun.market.quality.tables import quality_flags, quality_lots, quality_tests
 from jiqun.market.store import open_store
 
@@ -127,3 +135,32 @@ def test_inspector_work_comes_first(db: sa.Engine) -> None:
         order = [x["lot_id"] for x in intake.pending(conn)]
     # L3 waits for a test; L4 and L1 were drawn (coverage) and are untested; L2 was not drawn
     assert order == ["L3", "L4", "L1", "L2"]
+
+
+def test_each_draw_is_what_one_plan_fed_every_arrival_decides(db: sa.Engine) -> None:
+    """The plan rebuilt from the tables for each lot (only its supplier's rows) decides as one
+    plan that saw every arrival in order, with the same random number per lot."""
+    settings = PlanSettings(base_rate=0.2, new_rate=0.5, flagged_rate=0.7, new_lots=3, new_days=2)
+    rng = random.Random(7)
+    arrivals = [
+        Arrival(f"L{i}", rng.choice(["S01", "S02", "S03"]), rng.choice(["黄瓜", "番茄"]), at)
+        for i, at in enumerate(
+            sorted(rng.randrange(MONDAY, MONDAY + 3 * WEEK_MS) for _ in range(60))
+        )
+    ]
+    flags = {20: "S02", 41: "S01"}  # a positive after these arrivals
+    one = SamplingPlan(settings, seed=intake.PLAN_SEED)
+    for i, a in enumerate(arrivals):
+        with db.begin() as conn:
+            record = intake.receive(
+                conn, lot(a.lot, a.supplier, a.variety), "A", a.at_ms, None, settings
+            )
+            if i in flags:
+                intake.flag_supplier(conn, flags[i], a.lot, "速测不合格", a.at_ms)
+        expected = one.consider(a, u=random.Random(f"{intake.PLAN_SEED}:{a.lot}").random())
+        if i in flags:
+            one.flag(flags[i], a.at_ms)
+        assert record["sampling"]["drawn"] is expected.drawn, a
+        assert [r["code"] for r in record["sampling"]["reasons"]] == [
+            r.code for r in expected.reasons
+        ], a

@@ -100,27 +100,31 @@ def trace_code(lot_id: str, at_ms: int) -> str:
 # ---------------------------------------------------------------------------- sampling
 
 
-def sampling_plan(conn: Connection, at_ms: int, settings: PlanSettings) -> SamplingPlan:
-    """The plan's memory rebuilt from the tables: pairs already sampled in the current period,
-    suppliers' first intake and lot counts, flags."""
+def sampling_plan(
+    conn: Connection, at_ms: int, settings: PlanSettings, supplier: str, variety: str
+) -> SamplingPlan:
+    """The plan's memory rebuilt from the tables, as far as a lot of ``supplier`` and
+    ``variety`` needs it (:meth:`SamplingPlan.consider` looks at nothing else): whether the
+    pair was sampled in the current period, the supplier's first intake and lot count, his
+    flag. Reading only his rows keeps an intake's cost flat over a season (it read every lot
+    of the period, on the writer thread that commits the presses)."""
     plan = SamplingPlan(settings, seed=PLAN_SEED)
     period = plan.period(at_ms)
     start = settings.origin_ms + period * settings.period_ms
     q = quality_lots.c
-    rows = conn.execute(
-        sa.select(q.supplier, q.variety, q.sampling).where(q.received_at_ms >= start)
-    ).all()
-    for supplier, variety, sampling in rows:
-        if sampling and sampling.get("drawn"):
-            plan.mark_covered(period, supplier, variety)
-    stats = conn.execute(
-        sa.select(q.supplier, sa.func.min(q.received_at_ms), sa.func.count()).group_by(q.supplier)
-    ).all()
-    for supplier, first, count in stats:
+    mine = q.supplier == supplier
+    samplings = conn.execute(
+        sa.select(q.sampling).where(mine, q.variety == variety, q.received_at_ms >= start)
+    ).scalars()
+    if any(sampling and sampling.get("drawn") for sampling in samplings):
+        plan.mark_covered(period, supplier, variety)
+    first, count = conn.execute(
+        sa.select(sa.func.min(q.received_at_ms), sa.func.count()).where(mine)
+    ).one()
+    if count:
         plan.remember(supplier, int(first), int(count))
-    for supplier, flagged in conn.execute(
-        sa.select(quality_flags.c.supplier, quality_flags.c.flagged_at_ms)
-    ):
+    f = quality_flags.c
+    for (flagged,) in conn.execute(sa.select(f.flagged_at_ms).where(f.supplier == supplier)):
         plan.flag(supplier, int(flagged))
     return plan
 
@@ -129,7 +133,7 @@ def draw(conn: Connection, lot: Lot, at_ms: int, settings: PlanSettings) -> Draw
     """Whether the plan samples this lot, and why. The random number is drawn from
     ``random.Random`` seeded with the plan's seed and the lot id: the same lot always gets the
     same number, whatever else arrived, so a draw can be reproduced."""
-    plan = sampling_plan(conn, at_ms, settings)
+    plan = sampling_plan(conn, at_ms, settings, lot.supplier, lot.variety)
     u = random.Random(f"{PLAN_SEED}:{lot.id}").random()
     return plan.consider(Arrival(lot.id, lot.supplier, lot.variety, at_ms), u=u)
 

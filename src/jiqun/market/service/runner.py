@@ -27,7 +27,11 @@ answered in between: one write to 5,000 loopback sockets holds the loop ~85 ms, 
 that came meanwhile waited for all of it. (Before rounds were announced ahead, a round's start
 and its first presses came together, and slices made the news of a stop so late that buyers
 kept pressing on a clock they still saw running; the stop is now the one broadcast that meets
-presses, and at 5,000 buyers who all bid on every lot the presses went down, not up.)
+presses, and at 5,000 buyers who all bid on every lot the presses went down, not up.) While the
+writer thread runs a job, the next slice waits for it to end (one slice per job at least, so a
+broadcast always moves on): both threads need the GIL, and a commit that met a slice took ten
+times as long, every statement of it waiting for the GIL to come back (bench/RESULTS.md, "Fifth
+session").
 
 The writer commits presses and timer ticks that wait together in one transaction (a group
 commit, :meth:`DurableMarket.submit_many`): the burst of presses at a stop costs a few durable
@@ -230,6 +234,8 @@ class MarketRunner:
         # inputs stamped, not yet committed, in order (a C queue: no Python lock on the loop)
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
+        self._busy = False  # the writer thread runs a job (set and cleared by it)
+        self._yielded: list[tuple[_Hall, int]] = []  # broadcast slices waiting for the job
         self.timer_errors: list[BaseException] = []
         # full garbage collections at quiet moments (a server process: see start)
         self.collector: gcpolicy.FullCollector | None = None
@@ -350,13 +356,17 @@ class MarketRunner:
                         carried = more  # the next job on its own
                         break
             outcomes: list[Any] = []
-            if job.call is not None:
-                try:
-                    outcomes.append(job.call(self.market))
-                except BaseException as e:
-                    outcomes.append(_Failed(e))
-            else:
-                self._commit(batch, outcomes)
+            self._busy = True
+            try:
+                if job.call is not None:
+                    try:
+                        outcomes.append(job.call(self.market))
+                    except BaseException as e:
+                        outcomes.append(_Failed(e))
+                else:
+                    self._commit(batch, outcomes)
+            finally:
+                self._busy = False
             self._hand_back(batch, outcomes)
 
     def _commit(self, batch: list[_Job], outcomes: list[Any]) -> None:
@@ -386,7 +396,13 @@ class MarketRunner:
 
     def _finish(self, batch: list[_Job], outcomes: list[Any]) -> None:
         """On the loop, in order: each job's reply, its broadcast, then its future. A job
-        whose reply fails (its socket broke) does not keep the others of its group waiting."""
+        whose reply fails (its socket broke) does not keep the others of its group waiting.
+        Broadcast slices that waited for the job go on."""
+        if self._yielded:
+            loop = asyncio.get_running_loop()
+            for h, start in self._yielded:
+                loop.call_soon(self._write, h, start, True)
+            self._yielded.clear()
         for job, outcome in zip(batch, outcomes, strict=True):
             future = job.future
             if isinstance(outcome, _Failed):
@@ -506,9 +522,14 @@ class MarketRunner:
                     h.writing = True
                     asyncio.get_running_loop().call_soon(self._write, h, 0)
 
-    def _write(self, h: _Hall, start: int) -> None:
+    def _write(self, h: _Hall, start: int, waited: bool = False) -> None:
         """Write ``WRITE_SLICE`` subscribers of the oldest job, then yield to the loop; jobs
-        go out one after the other, so every subscriber gets them in order."""
+        go out one after the other, so every subscriber gets them in order. While the writer
+        thread runs a job the slice waits for it to end (:meth:`_finish` goes on), unless it
+        ``waited`` already."""
+        if self._busy and not waited:
+            self._yielded.append((h, start))
+            return
         data, subscribers = h.jobs[0]
         end = start + WRITE_SLICE
         for sub in subscribers[start:end]:
