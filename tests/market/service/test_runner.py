@@ -180,3 +180,60 @@ def test_a_burst_of_presses_is_committed_in_groups_and_acked_each(tmp_path: Path
             assert await runner.call(lambda m: m.verify()) == []  # journal replays to the same
 
     run(go())
+
+
+def test_a_broadcast_waits_for_the_writers_job_and_still_moves_on(tmp_path: Path) -> None:
+    """A slice of a broadcast does not run while the writer thread runs a job (both would
+    fight over the GIL); when the job ends the broadcast goes on, a slice per job at least,
+    and every subscriber gets every frame in order."""
+    import threading
+
+    from jiqun.market.service.runner import WRITE_SLICE, MarketRunner
+
+    class Sub:
+        def __init__(self) -> None:
+            self.got: list[bytes] = []
+
+        def deliver(self, data: bytes) -> None:
+            self.got.append(data)
+
+    async def go() -> None:
+        runner = MarketRunner(DurableMarket.open(f"sqlite:///{tmp_path / 'm.db'}"))
+        await runner.start()
+        subs = [Sub() for _ in range(3 * WRITE_SLICE)]
+        for sub in subs:
+            runner.subscribe(HALL, sub)
+        release, running = threading.Event(), threading.Event()
+
+        def job(market: DurableMarket) -> None:
+            running.set()
+            release.wait(10)
+
+        slow = asyncio.ensure_future(runner.call(job))
+        await asyncio.get_running_loop().run_in_executor(None, running.wait, 10)
+        h = runner._hall(HALL)  # (frames as the runner queues a turn's messages)
+        for frame in (b"one", b"two"):
+            h.outbox.append(frame)
+            runner._schedule_flush()
+            await asyncio.sleep(0.02)
+        assert all(sub.got == [] for sub in subs)  # the writer's job holds the broadcast
+        release.set()
+        await slow
+        for _ in range(200):
+            if all(sub.got == [b"one", b"two"] for sub in subs):
+                break
+            await asyncio.sleep(0.005)
+        assert all(sub.got == [b"one", b"two"] for sub in subs)
+        # a writer that never rests still lets one slice through after each of its jobs
+        runner._busy = True  # (as if a job had started)
+        h.outbox.append(b"three")
+        runner._schedule_flush()
+        for jobs in (1, 2, 3):
+            await runner.call(lambda m: None)
+            runner._busy = True  # (as if the next job had started at once)
+            told = sum(sub.got[-1] == b"three" for sub in subs)
+            assert told == jobs * WRITE_SLICE
+        runner._busy = False
+        await runner.close()
+
+    run(go())
