@@ -1093,9 +1093,10 @@ class HotSql:
     def write(self, cursor: Any, writes: Sequence[_Write], watched: Mapping[int, str]) -> None:
         """Fresh transactions, their entries and balances in a few statements for all of
         them: SQLite runs in-process and each statement (each row it returns, too) lets go of
-        the GIL and waits to get it back from the busy event loop thread, which made a sale
-        cost ≈ 15 such waits (bench/RESULTS.md, "Fifth session"). The balances the check
-        needs come back as one row; the entries find their transaction by its unique key."""
+        the GIL and waits to get it back from the busy event loop thread: ≈ 10 statements a
+        sale made a group of 32 take 35 ms beside a busy thread, 7 statements for any group
+        take 6.5 ms (bench/RESULTS.md, "Fifth session"). The balances the check needs come
+        back as one row; the entries find their transaction by its unique key."""
         p = self.p
         lowered = sorted({a for w in writes for a, d in w.deltas.items() if d < 0 and a in watched})
         if lowered:
