@@ -74,19 +74,25 @@ def database(backend: str, out: Path, admin: str, tag: str) -> Iterator[str]:
 # ---------------------------------------------------------------------------- durable sales
 
 
-def durable_sales(url: str, sales: int) -> dict[str, Any]:
-    """Each press buys (the clock stays stopped: W is longer than the run), so each input
-    is one sale: journal row, engine, postings, balances, one commit, then the next."""
-    market = DurableMarket.open(url, snapshot_every=10_000)
+def stopped_clock_market(url: str, snapshot_every: int) -> tuple[DurableMarket, list[str]]:
+    """Hall "A" with lot "L1" on a clock that stays stopped (the window W outlasts any run)
+    and 50 rich buyers: every press buys one sale (also ``commit_under_contention.py``)."""
+    market = DurableMarket.open(url, snapshot_every=snapshot_every)
     market.add_hall("A", ClockSettings(100, 2, 2000, 10, 10**12), MarketSettings(300, 50))
     buyers = [f"B{i:03d}" for i in range(50)]
     for b in buyers:
         market.submit("A", AddMember(0, Member(b, Role.BUYER)))
         market.submit("A", Deposit(0, b, 10**13))
     market.submit("A", AddMember(0, Member("S01", Role.SUPPLIER)))
-    lot = Lot("L1", "S01", "黄瓜", "一级", 10**9, 10_000, 600, 200, 1)
-    market.submit("A", AddLot(0, lot))
+    market.submit("A", AddLot(0, Lot("L1", "S01", "黄瓜", "一级", 10**9, 10_000, 600, 200, 1)))
     market.submit("A", Open(0))
+    return market, buyers
+
+
+def durable_sales(url: str, sales: int) -> dict[str, Any]:
+    """Each press buys (the clock stays stopped: W is longer than the run), so each input
+    is one sale: journal row, engine, postings, balances, one commit, then the next."""
+    market, buyers = stopped_clock_market(url, snapshot_every=10_000)
     rng = random.Random(1)
     presses = [Press(150 + i, rng.choice(buyers), "L1", rng.randrange(1, 6)) for i in range(sales)]
     latencies: list[float] = []

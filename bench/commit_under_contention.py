@@ -12,8 +12,8 @@ thread spinning in Python beside it, and counts the SQL statements of one commit
 
     .venv/bin/python bench/commit_under_contention.py --groups 200 --group 1 8 32
 
-It uses only the journal's public API, so it also runs on an older checkout
-(``PYTHONPATH=<checkout>/src``) for a before/after figure.
+It uses only the journal's public API (the market of ``bench_market.py``'s ``durable``), so it
+also runs on an older checkout (``PYTHONPATH=<checkout>/src``) for a before/after figure.
 """
 
 from __future__ import annotations
@@ -28,25 +28,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from jiqun.market.core.events import AddLot, AddMember, Deposit, Input, Open, Output, Press, Sale
-from jiqun.market.core.model import ClockSettings, Lot, MarketSettings, Member, Role
-from jiqun.market.journal import DurableMarket
+from bench_market import stopped_clock_market  # (beside this script)
+
+from jiqun.market.core.events import Input, Output, Press, Sale
 
 SWITCH_INTERVAL_S = 0.0002  # as the server sets it (jiqun.aio)
-
-
-def open_market(path: Path) -> tuple[DurableMarket, list[str]]:
-    """A hall whose clock stays stopped (the window outlasts the run): every press buys."""
-    market = DurableMarket.open(f"sqlite:///{path}", snapshot_every=10**9)
-    market.add_hall("A", ClockSettings(100, 2, 2000, 10, 10**12), MarketSettings(300, 50))
-    buyers = [f"B{i:03d}" for i in range(50)]
-    for b in buyers:
-        market.submit("A", AddMember(0, Member(b, Role.BUYER)))
-        market.submit("A", Deposit(0, b, 10**13))
-    market.submit("A", AddMember(0, Member("S01", Role.SUPPLIER)))
-    market.submit("A", AddLot(0, Lot("L1", "S01", "黄瓜", "一级", 10**9, 10_000, 600, 200, 1)))
-    market.submit("A", Open(0))
-    return market, buyers
 
 
 def spin(stop: threading.Event) -> None:
@@ -59,7 +45,7 @@ def spin(stop: threading.Event) -> None:
 
 def measure(group: int, groups: int, contended: bool) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
-        market, buyers = open_market(Path(tmp) / "m.db")
+        market, buyers = stopped_clock_market(f"sqlite:///{Path(tmp) / 'm.db'}", 10**9)
         rng = random.Random(group)
         at = 150
         statements = 0
